@@ -1,0 +1,93 @@
+"""Argument checks shared by every widenets module.
+
+Each checker raises `TypeError` (wrong kind of value) or `ValueError` (right kind, bad
+value) with a message that names the argument, says what was received and what was
+expected. Checks on array *values* (NaN/inf) run only on concrete arrays: under
+`jax.jit` the values are unknown at trace time and the check is skipped.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import jax
+import numpy as np
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
+    """An integer (not bool), optionally ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer, got {value!r} ({type(value).__name__}).")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}, got {value}.")
+    return value
+
+
+def check_float(
+    name: str, value: Any, *, nonnegative: bool = False, positive: bool = False
+) -> float:
+    """A finite real number; optionally ``>= 0`` or ``> 0``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        # accept 0-d arrays holding one real number
+        if isinstance(value, (np.ndarray, jax.Array)) and np.ndim(value) == 0:
+            value = float(value)
+        else:
+            raise TypeError(f"`{name}` must be a real number, got {value!r} ({type(value).__name__}).")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"`{name}` must be finite, got {value}.")
+    if positive and value <= 0:
+        raise ValueError(f"`{name}` must be > 0, got {value}.")
+    if nonnegative and value < 0:
+        raise ValueError(f"`{name}` must be >= 0, got {value}.")
+    return value
+
+
+def check_optional_float(name: str, value: Any, *, nonnegative: bool = False) -> float | None:
+    return None if value is None else check_float(name, value, nonnegative=nonnegative)
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"`{name}` must be one of {choices}, got {value!r}.")
+    lowered = value.lower()
+    if lowered not in choices:
+        raise ValueError(f"`{name}` must be one of {choices}, got {value!r}.")
+    return lowered
+
+
+def as_float_array(name: str, value: Any, *, min_ndim: int = 1) -> jax.Array:
+    """Convert to a floating jax array with at least ``min_ndim`` dims and finite values.
+
+    Integer and bool inputs are cast to the default float dtype; complex is refused.
+    """
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"`{name}` must be an array, got {type(value).__name__}.")
+    try:
+        arr = jax.numpy.asarray(value)
+    except TypeError as err:
+        raise TypeError(f"`{name}` must be an array, got {type(value).__name__}.") from err
+    if jax.numpy.issubdtype(arr.dtype, jax.numpy.complexfloating):
+        raise TypeError(f"`{name}` must be real, got dtype {arr.dtype}.")
+    if not jax.numpy.issubdtype(arr.dtype, jax.numpy.floating):
+        arr = arr.astype(jax.numpy.result_type(float))
+    if arr.ndim < min_ndim:
+        raise ValueError(
+            f"`{name}` must have at least {min_ndim} dimensions (batch, features...), "
+            f"got shape {arr.shape}."
+        )
+    check_finite(name, arr)
+    return arr
+
+
+def check_finite(name: str, arr: jax.Array) -> None:
+    """Raise if a *concrete* array holds NaN or inf; do nothing while tracing."""
+    try:
+        ok = bool(jax.numpy.all(jax.numpy.isfinite(arr)))
+    except jax.errors.ConcretizationTypeError:  # traced under jit/vmap: values unknown
+        return
+    if not ok:
+        bad = int(jax.numpy.size(arr) - jax.numpy.count_nonzero(jax.numpy.isfinite(arr)))
+        raise ValueError(f"`{name}` contains {bad} non-finite value(s) (NaN or inf).")
