@@ -178,10 +178,15 @@ def FanInConcat(axis: int = -1) -> Layer:
     the result stays Gaussian when every branch is (a concatenation of independent centred
     Gaussian channels is one), so an activation may follow.
     """
-    if axis != -1:
-        raise ValueError(f"FanInConcat: only concatenation along the channel axis (`axis=-1`) is supported, got {axis!r}.")
+    check_int("axis", axis)
 
     def _widths(name: str, shapes: list) -> list[int]:
+        rank = len(tuple(shapes[0]))  # (batch, ..., channels)
+        if axis not in (-1, rank - 1):
+            raise ValueError(
+                f"{name}: only concatenation along the channel (last) axis is supported, "
+                f"got `axis={axis}` for shapes {[tuple(s) for s in shapes]}."
+            )
         heads = [tuple(s)[:-1] for s in shapes]
         if any(h != heads[0] for h in heads[1:]):
             raise ValueError(f"{name}: branches must agree on all but the channel axis, got {shapes}.")
@@ -199,7 +204,7 @@ def FanInConcat(axis: int = -1) -> Layer:
 
     def rule(ks):
         ks = _fan_in_inputs("FanInConcat", ks)
-        widths = _widths("FanInConcat", [k.shape for k in ks])
+        widths = _widths("FanInConcat", [(-1,) + k.shape for k in ks])
         total = sum(widths)
 
         def mean(field: str):

@@ -16,7 +16,7 @@ from typing import Any
 import jax
 
 from .. import duals
-from ._kernel import Kernel
+from ._kernel import Kernel, pair_variances
 from ._layer import Layer, check_input_shape, make_layer
 
 
@@ -37,8 +37,7 @@ def activation(dual: duals.Dual) -> Layer:
                 f"{dual.name}: the input to an activation must be Gaussian, i.e. the activation "
                 "must follow an affine layer such as Dense (or a FanInSum of affine branches)."
             )
-        q11 = k.cov1[:, None]
-        q22 = k.cov2[None, :]
+        q11, q22 = pair_variances(k)
         cov1 = dual.nngp_diag(k.cov1)
         return k.replace(
             nngp=dual.nngp(q11, q22, k.nngp),

@@ -9,8 +9,8 @@ twice:
   CPU this is markedly faster than one whole-matrix program (the intermediates stay in cache
   and their buffers are reused), and it bounds the working memory.
 * **Symmetric Gram** (``x2 is None``): only the tiles (a, b) with a ≤ b of a T × T tiling are
-  computed, T(T+1)/2 of T² (53% at T = 16), then mirrored; diagonal tiles are symmetrised,
-  so the result is exactly symmetric.
+  computed, T(T+1)/2 of T² (53% at T = 16), then mirrored; diagonal tiles are computed as
+  symmetric Grams themselves and symmetrised, so the result is exactly symmetric.
 
 Rules that return several kernels (architectures ending in branches) are evaluated whole.
 """
@@ -79,25 +79,31 @@ def _symmetric_tiled(rule: Rule, x: jax.Array, tile: int) -> Kernel:
     n, feature_shape = x.shape[0], tuple(x.shape[1:])
     blocks = _blocks(x, tile)
     n_tiles = blocks.shape[0]
-    pairs = [(a, b) for a in range(n_tiles) for b in range(a, n_tiles)]
-    rows = jnp.array([a for a, _ in pairs])
-    cols = jnp.array([b for _, b in pairs])
-    diag = jnp.array([i for i, (a, b) in enumerate(pairs) if a == b])
 
-    def one_tile(ab: tuple[jax.Array, jax.Array]) -> Kernel:
-        # blocks hold flattened rows; keep the caller's feature shape for layers like Flatten
+    # Diagonal tiles are Grams of one block with itself (x1_is_x2, so layers read variances
+    # off their diagonal); off-diagonal tiles (a < b) are cross kernels. Blocks hold flattened
+    # rows; the caller's feature shape is kept for layers like Flatten.
+    def diagonal_tile(xa: jax.Array) -> Kernel:
+        return rule(input_kernel(xa, None).replace(shape=feature_shape))
+
+    def off_diagonal_tile(ab: tuple[jax.Array, jax.Array]) -> Kernel:
         return rule(input_kernel(blocks[ab[0]], blocks[ab[1]]).replace(shape=feature_shape))
 
-    tiles = jax.lax.map(one_tile, (rows, cols))
+    diag = jax.lax.map(diagonal_tile, blocks)
+    pairs = [(a, b) for a in range(n_tiles) for b in range(a + 1, n_tiles)]
+    rows = jnp.array([a for a, _ in pairs])
+    cols = jnp.array([b for _, b in pairs])
+    off = jax.lax.map(off_diagonal_tile, (rows, cols))
+    eye = jnp.arange(n_tiles)
 
-    def assemble(values: jax.Array) -> jax.Array:
-        values = values.at[diag].set((values[diag] + jnp.swapaxes(values[diag], 1, 2)) / 2)
-        full = jnp.zeros((n_tiles, n_tiles, tile, tile), values.dtype)
-        full = full.at[cols, rows].set(jnp.swapaxes(values, 1, 2))
-        full = full.at[rows, cols].set(values)
+    def assemble(on: jax.Array, across: jax.Array) -> jax.Array:
+        full = jnp.zeros((n_tiles, n_tiles, tile, tile), on.dtype)
+        full = full.at[eye, eye].set((on + jnp.swapaxes(on, 1, 2)) / 2)
+        full = full.at[cols, rows].set(jnp.swapaxes(across, 1, 2))
+        full = full.at[rows, cols].set(across)
         return jnp.swapaxes(full, 1, 2).reshape(n_tiles * tile, n_tiles * tile)[:n, :n]
 
-    cov = tiles.cov1[diag].reshape(-1)[:n]
-    return tiles.replace(
-        nngp=assemble(tiles.nngp), ntk=assemble(tiles.ntk), cov1=cov, cov2=cov, x1_is_x2=True
+    cov = diag.cov1.reshape(-1)[:n]
+    return diag.replace(
+        nngp=assemble(diag.nngp, off.nngp), ntk=assemble(diag.ntk, off.ntk), cov1=cov, cov2=cov
     )

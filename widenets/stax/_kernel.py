@@ -87,3 +87,18 @@ def input_kernel(x1: Array, x2: Array | None) -> Kernel:
         is_gaussian=False,
         x1_is_x2=x2 is None,
     )
+
+
+def pair_variances(k: Kernel) -> tuple[jax.Array, jax.Array]:
+    """(q11[:, None], q22[None, :]) for the entries of ``k.nngp``.
+
+    For a symmetric Gram (``x1_is_x2``) the variances are read off the diagonal of ``nngp``
+    itself rather than from ``cov1``: the two agree mathematically but may differ by an ulp
+    (separately rounded, e.g. by fused multiply-adds), and near correlation one the duals
+    amplify that ulp (the ReLU NTK factor is linear in θ ≈ √(2·ulp)). Reading the diagonal
+    makes cos θ exactly 1 there, as it should be.
+    """
+    if k.x1_is_x2:
+        q = jnp.diagonal(k.nngp)
+        return q[:, None], q[None, :]
+    return k.cov1[:, None], k.cov2[None, :]

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from .._validation import check_choice, check_float, check_int, check_optional_float
-from ._kernel import Kernel
+from ._kernel import Kernel, pair_variances
 from ._layer import Layer, check_input_shape, make_layer
 
 
@@ -192,9 +192,8 @@ def LayerNorm(
                 "LayerNorm: the kernel is only known for Gaussian inputs; put an affine layer "
                 "(e.g. Dense) before LayerNorm."
             )
-        n1 = jnp.sqrt(eps + k.cov1)
-        n2 = jnp.sqrt(eps + k.cov2)
-        scale = 1 / (n1[:, None] * n2[None, :])
+        q11, q22 = pair_variances(k)
+        scale = 1 / (jnp.sqrt(eps + q11) * jnp.sqrt(eps + q22))
         return k.replace(
             nngp=k.nngp * scale,
             ntk=k.ntk * scale,
