@@ -70,15 +70,26 @@ class Dual:
 def correlation(q11: Array, q22: Array, q12: Array) -> tuple[Array, Array, Array]:
     """Return ``(sqrt(q11 q22), cos θ, sin θ)`` with θ the angle between u and v.
 
-    Guards the degenerate cases: the cosine is clipped to [-1, 1] and defined as 0 when
-    either variance is zero (then every dual below reduces to its value at a zero input);
-    sin θ = sqrt(max(1 - cos², 0)) so that its value is finite at |cos| = 1.
+    Guards the degenerate cases: the cosine is clipped to [-1, 1] and defined as 0 (so
+    sin θ = 1, θ = π/2) when either variance is zero (then every dual reduces to its value at
+    a zero input). Numerics:
+
+    * sqrt(q11·q22) is computed from the rounded product, so that for the diagonal of a Gram
+      matrix (q11 = q22 = q12 = q) it is exactly q (IEEE: sqrt(fl(q²)) = q) and cos θ is
+      exactly 1; only where the product over- or underflows is sqrt(q11)·sqrt(q22) used;
+    * sin θ = sqrt((1 − |cos θ|)(1 + |cos θ|)): exactly 0 at |cos θ| = 1, and a product of
+      sums, which XLA cannot contract into a fused multiply-add (it does contract
+      ``a·b − c·c`` for float32 on CPU, which then returns a rounding error instead of 0).
     """
-    # sqrt(q11)·sqrt(q22) rather than sqrt(q11·q22): no overflow/underflow of the product
-    sqrt_prod = jnp.sqrt(jnp.maximum(q11, 0)) * jnp.sqrt(jnp.maximum(q22, 0))
-    tiny = jnp.finfo(jnp.result_type(q12)).tiny
-    safe = jnp.where(sqrt_prod > tiny, sqrt_prod, 1)
-    cos = jnp.where(sqrt_prod > tiny, q12 / safe, 0)
-    cos = jnp.clip(cos, -1, 1)
-    sin = jnp.sqrt(jnp.maximum(1 - cos * cos, 0))
+    q11 = jnp.maximum(q11, 0)
+    q22 = jnp.maximum(q22, 0)
+    info = jnp.finfo(jnp.result_type(q11, q22, q12))
+    prod = q11 * q22
+    in_range = (prod >= info.tiny) & (prod <= info.max)
+    sqrt_prod = jnp.where(in_range, jnp.sqrt(prod), jnp.sqrt(q11) * jnp.sqrt(q22))
+    ok = sqrt_prod > info.tiny
+    safe = jnp.where(ok, sqrt_prod, 1)
+    cos = jnp.clip(jnp.where(ok, q12 / safe, 0), -1, 1)
+    abs_cos = jnp.abs(cos)
+    sin = jnp.sqrt((1 - abs_cos) * (1 + abs_cos))
     return sqrt_prod, cos, sin

@@ -68,3 +68,42 @@ def arcsin(x: jax.Array) -> jax.Array:
     ax = jnp.abs(x)
     large = jnp.sign(x) * (math.pi / 2 - _arccos_poly(ax))
     return jnp.where(ax <= 0.5, small, large)
+
+
+# Cephes `atanf` (S. L. Moshier, Cephes Math Library 2.x): after reducing |t| to
+# [0, tan(π/8)], atan(t) = t + t·z·P(z) with z = t² and this cubic P; relative error ≈ 2e-7.
+_ATANF_P = (-3.33329491539e-1, 1.99777106478e-1, -1.38776856032e-1, 8.05374449538e-2)
+_TAN_PI_8 = 0.4142135623730950
+_TAN_3PI_8 = 2.414213562373095
+
+
+def _atan_poly(t: jax.Array) -> jax.Array:
+    """atan(t) for t ≥ 0 in float32 (Cephes range reduction and polynomial)."""
+    big = t > _TAN_3PI_8
+    mid = (t > _TAN_PI_8) & ~big
+    safe_t = jnp.where(big, t, 1)
+    reduced = jnp.where(big, -1 / safe_t, jnp.where(mid, (t - 1) / (t + 1), t))
+    offset = jnp.where(big, math.pi / 2, jnp.where(mid, math.pi / 4, 0.0))
+    z = reduced * reduced
+    poly = _ATANF_P[-1]
+    for coefficient in _ATANF_P[-2::-1]:
+        poly = poly * z + coefficient
+    return offset + reduced + reduced * z * poly
+
+
+def arctan2(y: jax.Array, x: jax.Array) -> jax.Array:
+    """arctan2(y, x); vectorised polynomial in float32, `jnp.arctan2` otherwise.
+
+    Float32 path: θ = atan(|y|/|x|) folded into the right quadrant; arctan2(0, 0) = 0.
+    """
+    if not _is_float32(y):
+        return jnp.arctan2(y, x)
+    ay, ax = jnp.abs(y), jnp.abs(x)
+    swap = ay > ax
+    num = jnp.where(swap, ax, ay)
+    den = jnp.where(swap, ay, ax)
+    t = jnp.where(den > 0, num / jnp.where(den > 0, den, 1), 0)
+    a = _atan_poly(t)  # in [0, π/4]
+    a = jnp.where(swap, math.pi / 2 - a, a)
+    a = jnp.where(x < 0, math.pi - a, a)
+    return jnp.where(y < 0, -a, a)

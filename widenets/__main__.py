@@ -1,0 +1,6 @@
+"""``python -m widenets`` is the ``widenets`` command."""
+import sys
+
+from widenets.reproduce.cli import main
+
+sys.exit(main())

@@ -1,0 +1,26 @@
+"""Dual activations: Gaussian expectations E[φ(u)φ(v)] and E[φ'(u)φ'(v)] in one place."""
+from ._arccos import rectified_monomial as rectified_monomial
+from ._custom import from_nngp_fn as from_nngp_fn
+from ._custom import numerical as numerical
+from ._custom import tanh as tanh
+from ._dual import Dual as Dual
+from ._dual import correlation as correlation
+from ._exponential import exp as exp
+from ._exponential import gaussian as gaussian
+from ._polynomial import monomial as monomial
+from ._polynomial import polynomial as polynomial
+from ._quadrature import gaussian_expectation as gaussian_expectation
+from ._quadrature import gaussian_expectation_2d as gaussian_expectation_2d
+from ._rectifiers import abrelu as abrelu
+from ._rectifiers import abs_ as abs_
+from ._rectifiers import identity as identity
+from ._rectifiers import leaky_relu as leaky_relu
+from ._rectifiers import relu as relu
+from ._rectifiers import sign as sign
+from ._smooth import erf as erf
+from ._smooth import gelu as gelu
+from ._smooth import sigmoid_like as sigmoid_like
+from ._trig import cos as cos
+from ._trig import rbf as rbf
+from ._trig import sin as sin
+from ._trig import snake as snake
