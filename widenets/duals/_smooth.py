@@ -12,7 +12,7 @@ from jax.scipy.special import ndtr as _ndtr
 
 from .._validation import check_float
 from ._dual import Dual
-from ._fastmath import arctan2
+from ._fastmath import arctan, arctan2
 from ._util import det, renamed
 
 SIGMOID_LIKE_SCALE = 2.4020563531719796
@@ -41,8 +41,8 @@ def erf(a: float = 1.0, b: float = 1.0, c: float = 0.0) -> Dual:
     def big_d(q11, q22, q12):
         return 1 + 2 * b2 * (q11 + q22) + 4 * (b2 * b2) * det(q11, q22, q12)
 
-    def t(q11, q22, q12):
-        return a2 * (2 / math.pi) * arctan2(2 * b2 * q12, jnp.sqrt(big_d(q11, q22, q12))) + c2
+    def t(q11, q22, q12):  # √D ≥ 1, so arctan2(2 b² q12, √D) = arctan(2 b² q12 / √D)
+        return a2 * (2 / math.pi) * arctan(2 * b2 * q12 / jnp.sqrt(big_d(q11, q22, q12))) + c2
 
     def tdot(q11, q22, q12):
         return a2 * b2 * (4 / math.pi) / jnp.sqrt(big_d(q11, q22, q12))
