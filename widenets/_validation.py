@@ -91,3 +91,18 @@ def check_finite(name: str, arr: jax.Array) -> None:
     if not ok:
         bad = int(jax.numpy.size(arr) - jax.numpy.count_nonzero(jax.numpy.isfinite(arr)))
         raise ValueError(f"`{name}` contains {bad} non-finite value(s) (NaN or inf).")
+
+
+def check_input_pair(x1: Any, x2: Any) -> tuple[jax.Array, jax.Array | None]:
+    """Inputs ``x1`` (N1, features...) and optional ``x2`` (N2, same features...) of a kernel
+    function, as floating arrays of one common dtype (see `as_float_array`)."""
+    x1 = as_float_array("x1", x1, min_ndim=2)
+    if x2 is None:
+        return x1, None
+    x2 = as_float_array("x2", x2, min_ndim=2)
+    if x2.shape[1:] != x1.shape[1:]:
+        raise ValueError(
+            f"`x2` must have the same feature shape as `x1`: got x1 {x1.shape} and x2 {x2.shape}."
+        )
+    dtype = jax.numpy.promote_types(x1.dtype, x2.dtype)
+    return x1.astype(dtype), x2.astype(dtype)

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from widenets import stax
@@ -101,27 +101,34 @@ def architectures(draw):
     depth = draw(st.integers(1, 4))
     param = draw(st.sampled_from(["ntk", "standard"]))
     layers = []
+    names = []
     for _ in range(depth):
         width = draw(st.integers(1, 64))
         w_std = draw(st.floats(0.1, 2.0))
         b_std = draw(st.one_of(st.none(), st.floats(0.0, 1.0)))
         layers.append(stax.Dense(width, W_std=w_std, b_std=b_std, parameterization=param))
+        names.append(f"Dense({width}, {w_std:.3g}, {b_std}, {param})")
         if draw(st.booleans()):
             layers.append(stax.LayerNorm())
+            names.append("LayerNorm")
         name = draw(st.sampled_from(sorted(ACTIVATIONS)))
         if name in GROWING:  # keep growing activations' kernels O(1)
             layers.append(stax.LayerNorm())
+            names.append("LayerNorm")
         layers.append(ACTIVATIONS[name]())
+        names.append(name)
         if draw(st.booleans()):
             w = draw(st.integers(1, 32))
             branch = stax.serial(stax.Dense(w, W_std=w_std), stax.Relu(), stax.Dense(w))
             combine = draw(st.sampled_from([stax.FanInSum, stax.FanInProd, stax.FanInConcat]))
             layers += [stax.Dense(w), stax.FanOut(2), stax.parallel(stax.Dense(w), branch), combine()]
+            names.append(f"residual({w}, {combine.__name__})")
     layers.append(stax.Dense(1, W_std=1.0, parameterization=param))
+    note(" > ".join(names))
     return stax.serial(*layers)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(
     layer=architectures(),
     n=st.integers(2, 7),
@@ -154,7 +161,7 @@ MALFORMED = [
 ]
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(
     which=st.integers(0, len(MALFORMED) - 1),
     get=st.sampled_from([None, "nngp", ("nngp", "ntk"), "bogus", 7, ("ntk", 1)]),

@@ -77,6 +77,7 @@ def correlation(q11: Array, q22: Array, q12: Array) -> tuple[Array, Array, Array
     * sqrt(q11·q22) is computed from the rounded product, so that for the diagonal of a Gram
       matrix (q11 = q22 = q12 = q) it is exactly q (IEEE: sqrt(fl(q²)) = q) and cos θ is
       exactly 1; only where the product over- or underflows is sqrt(q11)·sqrt(q22) used;
+    * |cos θ| within 4 ulp of 1 is snapped to 1 (below the cosine's rounding resolution);
     * sin θ = sqrt((1 − |cos θ|)(1 + |cos θ|)): exactly 0 at |cos θ| = 1, and a product of
       sums, which XLA cannot contract into a fused multiply-add (it does contract
       ``a·b − c·c`` for float32 on CPU, which then returns a rounding error instead of 0).
@@ -90,6 +91,10 @@ def correlation(q11: Array, q22: Array, q12: Array) -> tuple[Array, Array, Array
     ok = sqrt_prod > info.tiny
     safe = jnp.where(ok, sqrt_prod, 1)
     cos = jnp.clip(jnp.where(ok, q12 / safe, 0), -1, 1)
+    # Within 4 ulp of ±1 the cosine is below its own rounding resolution, and θ = arccos
+    # would turn that rounding into an angle of √(8·ulp) (1e-8 in float64, 1e-3 in float32),
+    # which later layers amplify again (e.g. collinear inputs: a non-PSD NTK). Snap to ±1.
+    cos = jnp.where(jnp.abs(cos) >= 1 - 4 * info.eps, jnp.sign(cos), cos)
     abs_cos = jnp.abs(cos)
     sin = jnp.sqrt((1 - abs_cos) * (1 + abs_cos))
     return sqrt_prod, cos, sin

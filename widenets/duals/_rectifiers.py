@@ -29,7 +29,7 @@ def abrelu(a: float, b: float) -> Dual:
         Tdot = (a² + b²)/2 − c·θ,
         E[φ(u)²] = (a² + b²)/2 · q.
 
-    θ is computed as ``arctan2(sin θ, cos θ)`` (accurate near 0 and π). At zero variance
+    θ = arccos(cos θ) as in `angle_parts` (cos θ snapped to ±1 within 4 ulp). At zero variance
     Tdot = ((a + b)/2)², i.e. φ'(0) = (a + b)/2.
     """
     a = check_float("a", a)

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import as_float_array, check_int
+from .._validation import check_input_pair, check_int
 from ._empirical_ntk import (
     check_get,
     check_implementation,
@@ -150,19 +150,6 @@ def _check_key(key: Any) -> Array:
     return jnp.asarray(key)
 
 
-def _check_inputs(x1: Any, x2: Any) -> tuple[Array, Array | None]:
-    x1 = as_float_array("x1", x1, min_ndim=2)
-    if x2 is None:
-        return x1, None
-    x2 = as_float_array("x2", x2, min_ndim=2)
-    if x2.shape[1:] != x1.shape[1:]:
-        raise ValueError(
-            f"`x2` must have the same feature shape as `x1`: got x1 {x1.shape} and x2 {x2.shape}."
-        )
-    dtype = jnp.promote_types(x1.dtype, x2.dtype)  # as widenets.stax does
-    return x1.astype(dtype), x2.astype(dtype)
-
-
 def monte_carlo_kernel_fn(
     init_fn: Callable,
     apply_fn: Callable,
@@ -221,7 +208,7 @@ def monte_carlo_kernel_fn(
 
     def kernel_fn(x1: Any, x2: Any = None, get: Any = None) -> Any:
         names = check_get(get)
-        x1, x2 = _check_inputs(x1, x2)
+        x1, x2 = check_input_pair(x1, x2)
         size = min(batch_size, counts[-1])
 
         def batch(keys: Array) -> tuple[dict, dict]:

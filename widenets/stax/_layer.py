@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 import jax
 
-from .._validation import as_float_array
+from .._validation import check_input_pair
 from ._evaluate import evaluate
 from ._kernel import Kernel
 
@@ -62,7 +62,7 @@ def make_layer(name: str, init_fn: Callable, apply_fn: Callable, rule: Rule) -> 
                 raise ValueError("`x2` must be None when `x1` is a Kernel.")
             out = rule(x1)
             return out if names is None else _unpack(_select(out, names), names, single)
-        x1, x2 = _check_inputs(x1, x2)
+        x1, x2 = check_input_pair(x1, x2)
         out = jitted(x1, x2, names)
         return out if names is None else _unpack(out, names, single)
 
@@ -103,20 +103,6 @@ def _unpack(values: Any, names: tuple[str, ...], single: bool) -> Any:
     if names not in _NAMED_TUPLES:
         _NAMED_TUPLES[names] = collections.namedtuple("AnalyticKernel", names)
     return _NAMED_TUPLES[names](*values)
-
-
-def _check_inputs(x1: Any, x2: Any) -> tuple[jax.Array, jax.Array | None]:
-    x1 = as_float_array("x1", x1, min_ndim=2)
-    if x2 is None:
-        return x1, None
-    x2 = as_float_array("x2", x2, min_ndim=2)
-    if x2.shape[1:] != x1.shape[1:]:
-        raise ValueError(
-            f"`x2` must have the same feature shape as `x1`: got x1 {x1.shape} and x2 "
-            f"{x2.shape}."
-        )
-    dtype = jax.numpy.promote_types(x1.dtype, x2.dtype)
-    return x1.astype(dtype), x2.astype(dtype)
 
 
 def check_input_shape(name: str, input_shape: Any) -> tuple[int, ...]:
