@@ -10,7 +10,7 @@ twice:
   and their buffers are reused), and it bounds the working memory.
 * **Symmetric Gram** (``x2 is None``): only the tiles (a, b) with a ≤ b of a T × T tiling are
   computed, T(T+1)/2 of T² (53% at T = 16), then mirrored; diagonal tiles are computed as
-  symmetric Grams themselves and symmetrised, so the result is exactly symmetric.
+  symmetric Grams themselves. (`symmetrize` then makes the result exactly symmetric.)
 
 Rules that return several kernels (architectures ending in branches) are evaluated whole.
 """
@@ -42,14 +42,7 @@ def evaluate(rule: Rule, x1: jax.Array, x2: jax.Array | None):
         return _symmetric_tiled(rule, x1, SYM_TILE)
     if single and x2 is not None and n1 >= 2 * ROW_BLOCK:
         return _row_blocks(rule, x1, x2, ROW_BLOCK)
-    out = rule(input_kernel(x1, x2))
-    if x2 is None:
-        out = jax.tree_util.tree_map(_symmetrize, out, is_leaf=lambda k: isinstance(k, Kernel))
-    return out
-
-
-def _symmetrize(k: Kernel) -> Kernel:
-    return k.replace(nngp=(k.nngp + k.nngp.T) / 2, ntk=(k.ntk + k.ntk.T) / 2)
+    return rule(input_kernel(x1, x2))
 
 
 def _blocks(x: jax.Array, size: int) -> jax.Array:
@@ -98,7 +91,7 @@ def _symmetric_tiled(rule: Rule, x: jax.Array, tile: int) -> Kernel:
 
     def assemble(on: jax.Array, across: jax.Array) -> jax.Array:
         full = jnp.zeros((n_tiles, n_tiles, tile, tile), on.dtype)
-        full = full.at[eye, eye].set((on + jnp.swapaxes(on, 1, 2)) / 2)
+        full = full.at[eye, eye].set(on)
         full = full.at[cols, rows].set(jnp.swapaxes(across, 1, 2))
         full = full.at[rows, cols].set(across)
         return jnp.swapaxes(full, 1, 2).reshape(n_tiles * tile, n_tiles * tile)[:n, :n]
@@ -107,3 +100,18 @@ def _symmetric_tiled(rule: Rule, x: jax.Array, tile: int) -> Kernel:
     return diag.replace(
         nngp=assemble(diag.nngp, off.nngp), ntk=assemble(diag.ntk, off.ntk), cov1=cov, cov2=cov
     )
+
+
+@jax.jit
+def symmetrize(matrices):
+    """(K + Kᵀ)/2 for each square matrix in a pytree (other leaves pass through).
+
+    Run as its own XLA computation on materialised kernels: fused with the layer maps, XLA
+    would recompute K[i, j] and K[j, i] inline, and vectorised and scalar code paths need not
+    round identically, leaving ulp-level asymmetries.
+    """
+
+    def sym(m):
+        return (m + m.T) / 2 if m.ndim == 2 and m.shape[0] == m.shape[1] else m
+
+    return jax.tree_util.tree_map(sym, matrices)
