@@ -10,7 +10,7 @@ twice:
   and their buffers are reused), and it bounds the working memory.
 * **Symmetric Gram** (``x2 is None``): only the tiles (a, b) with a ≤ b of a T × T tiling are
   computed, T(T+1)/2 of T² (53% at T = 16), then mirrored; diagonal tiles are computed as
-  symmetric Grams themselves. (`symmetrize` then makes the result exactly symmetric.)
+  symmetric Grams themselves and symmetrised, so the result is exactly symmetric.
 
 Rules that return several kernels (architectures ending in branches) are evaluated whole.
 """
@@ -34,15 +34,27 @@ SYM_TILE = 256
 def evaluate(rule: Rule, x1: jax.Array, x2: jax.Array | None):
     """``rule(input_kernel(x1, x2))``, computed block-wise when that is possible and pays.
 
-    Returns a `Kernel` (or whatever pytree of Kernels the rule returns).
+    Returns a `Kernel` (or whatever pytree of Kernels the rule returns). A Gram matrix
+    (``x2 is None``) computed by the tiled path is exactly symmetric; one computed directly
+    is not guaranteed to be (see `symmetrize`).
     """
+    path = choose_path(rule, x1, x2)
+    if path == "symmetric_tiles":
+        return _symmetric_tiled(rule, x1, SYM_TILE)
+    if path == "row_blocks":
+        return _row_blocks(rule, x1, x2, ROW_BLOCK)
+    return rule(input_kernel(x1, x2))
+
+
+def choose_path(rule: Rule, x1: jax.Array, x2: jax.Array | None) -> str:
+    """``"symmetric_tiles"``, ``"row_blocks"`` or ``"direct"`` (decided from shapes only)."""
     n1 = x1.shape[0]
     single = isinstance(jax.eval_shape(lambda x: rule(input_kernel(x, None)), x1[:1]), Kernel)
     if single and x2 is None and n1 >= 2 * SYM_TILE:
-        return _symmetric_tiled(rule, x1, SYM_TILE)
+        return "symmetric_tiles"
     if single and x2 is not None and n1 >= 2 * ROW_BLOCK:
-        return _row_blocks(rule, x1, x2, ROW_BLOCK)
-    return rule(input_kernel(x1, x2))
+        return "row_blocks"
+    return "direct"
 
 
 def _blocks(x: jax.Array, size: int) -> jax.Array:
@@ -91,7 +103,8 @@ def _symmetric_tiled(rule: Rule, x: jax.Array, tile: int) -> Kernel:
 
     def assemble(on: jax.Array, across: jax.Array) -> jax.Array:
         full = jnp.zeros((n_tiles, n_tiles, tile, tile), on.dtype)
-        full = full.at[eye, eye].set(on)
+        # `on` is the output of a loop, hence materialised: its mirror is exact (see `symmetrize`)
+        full = full.at[eye, eye].set((on + jnp.swapaxes(on, 1, 2)) / 2)
         full = full.at[cols, rows].set(jnp.swapaxes(across, 1, 2))
         full = full.at[rows, cols].set(across)
         return jnp.swapaxes(full, 1, 2).reshape(n_tiles * tile, n_tiles * tile)[:n, :n]
@@ -106,9 +119,9 @@ def _symmetric_tiled(rule: Rule, x: jax.Array, tile: int) -> Kernel:
 def symmetrize(matrices):
     """(K + Kᵀ)/2 for each square matrix in a pytree (other leaves pass through).
 
-    Run as its own XLA computation on materialised kernels: fused with the layer maps, XLA
-    would recompute K[i, j] and K[j, i] inline, and vectorised and scalar code paths need not
-    round identically, leaving ulp-level asymmetries.
+    For Grams from the direct path, run as its own XLA computation on materialised kernels:
+    fused with the layer maps, XLA would recompute K[i, j] and K[j, i] inline, and its
+    vectorised and scalar code paths need not round identically (ulp-level asymmetries).
     """
 
     def sym(m):
