@@ -15,3 +15,18 @@ import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+import contextlib  # noqa: E402
+
+
+@contextlib.contextmanager
+def strict_jax_config():
+    """x64 on, strict dtype promotion (a silent float32/float64 mix is an error) and rank
+    promotion = raise; used by the packages whose tests opt in (their conftest.py)."""
+    with (
+        jax.enable_x64(True),
+        jax.numpy_dtype_promotion("strict"),
+        jax.numpy_rank_promotion("raise"),
+    ):
+        yield

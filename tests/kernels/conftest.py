@@ -8,15 +8,12 @@ package only, so a silent float32/float64 mix or an accidental broadcast fails l
 Monte Carlo tests that take more than a few seconds are marked ``slow`` (the project's
 marker: still part of the default run); each says where its time goes.
 """
-import jax
 import pytest
+
+from tests.conftest import strict_jax_config
 
 
 @pytest.fixture(autouse=True, scope="package")
 def _strict_jax_config():
-    with (
-        jax.enable_x64(True),
-        jax.numpy_dtype_promotion("strict"),
-        jax.numpy_rank_promotion("raise"),
-    ):
+    with strict_jax_config():
         yield
