@@ -47,14 +47,17 @@ def evaluate(rule: Rule, x1: jax.Array, x2: jax.Array | None):
 
 
 def choose_path(rule: Rule, x1: jax.Array, x2: jax.Array | None) -> str:
-    """``"symmetric_tiles"``, ``"row_blocks"`` or ``"direct"`` (decided from shapes only)."""
+    """``"symmetric_tiles"``, ``"row_blocks"`` or ``"direct"`` (decided from shapes only).
+
+    Blocks need at least two of them and a rule returning one `Kernel`; the rule is traced
+    (abstractly) only when the sizes would allow blocks.
+    """
     n1 = x1.shape[0]
+    path = "symmetric_tiles" if x2 is None else "row_blocks"
+    if n1 < 2 * (SYM_TILE if x2 is None else ROW_BLOCK):
+        return "direct"
     single = isinstance(jax.eval_shape(lambda x: rule(input_kernel(x, None)), x1[:1]), Kernel)
-    if single and x2 is None and n1 >= 2 * SYM_TILE:
-        return "symmetric_tiles"
-    if single and x2 is not None and n1 >= 2 * ROW_BLOCK:
-        return "row_blocks"
-    return "direct"
+    return path if single else "direct"
 
 
 def _blocks(x: jax.Array, size: int) -> jax.Array:

@@ -22,7 +22,6 @@ from typing import Any, NamedTuple
 import jax
 
 from .._validation import check_input_pair
-from . import _evaluate
 from ._evaluate import choose_path, evaluate, symmetrize
 from ._kernel import Kernel
 
@@ -65,8 +64,8 @@ def make_layer(name: str, init_fn: Callable, apply_fn: Callable, rule: Rule) -> 
             return out if names is None else _unpack(_select(out, names), names, single)
         x1, x2 = check_input_pair(x1, x2)
         out = jitted(x1, x2, names)
-        if x2 is None and (x1.shape[0] < 2 * _evaluate.SYM_TILE or choose_path(rule, x1, None) == "direct"):
-            out = symmetrize(out)  # exact symmetry of a small Gram (see `symmetrize`)
+        if x2 is None and choose_path(rule, x1, None) == "direct":
+            out = symmetrize(out)  # tiled Grams are exactly symmetric already (see `symmetrize`)
         return out if names is None else _unpack(out, names, single)
 
     kernel_fn.__name__ = kernel_fn.__qualname__ = f"kernel_fn[{name}]"
