@@ -12,9 +12,11 @@ and stays well below 4 SE for the sample sizes used. The readout has 8 channels,
 network's kernel averages them (neural-tangents' trace convention), which lowers the MC
 variance without changing the expectation.
 
-Each network's NTK row Θ(x₀, ·) is computed with one vector-Jacobian and one
-Jacobian-vector product per readout channel (Θ_c(x₀, x) = J_c(x)·J_c(x₀)ᵀ), which needs no
-Jacobian matrix: memory O(parameters), not O(points × parameters).
+Each network's kernels come from `widenets.kernels.empirical_kernel_fn` with
+``implementation='ntk_vector_products'``, evaluated as K(xs, x₀): the NTK column is one
+vector-Jacobian product at x₀ per readout channel followed by one Jacobian-vector product
+over the circle (Θ_c(x, x₀) = J_c(x)·J_c(x₀)ᵀ), so no Jacobian matrix is formed: memory
+O(channels × parameters), not O(points × parameters).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from widenets import stax
+from widenets.kernels import empirical_kernel_fn
 from widenets.reproduce import Comparison, FigureResult, register, save_figure
 
 SCALES = {
@@ -54,25 +57,12 @@ def kernel_rows(init_fn, apply_fn, key, n_nets: int, x0, xs, batch: int = 8):
     """MC mean and SE over ``n_nets`` random networks of K(x₀, xs) and Θ(x₀, xs).
 
     Per network, both kernels average the readout channels (neural-tangents' trace)."""
+    kernel_fn = empirical_kernel_fn(apply_fn, implementation="ntk_vector_products")
 
     def one(k):
         _, params = init_fn(k, xs.shape)
-
-        def f0(p):
-            return apply_fn(p, x0)[0]
-
-        def fx(p):
-            return apply_fn(p, xs)
-
-        out0, vjp0 = jax.vjp(f0, params)
-        nngp = fx(params) @ out0 / READOUT
-        grads = jax.vmap(vjp0)(jnp.eye(READOUT, dtype=out0.dtype))[0]
-
-        def channel(c, g):
-            return jax.jvp(fx, (params,), (g,))[1][:, c]
-
-        ntk = jax.vmap(channel)(jnp.arange(READOUT), grads).mean(axis=0)
-        return nngp, ntk
+        kernels = kernel_fn(xs, x0, None, params)  # each (points, 1); mean over readout channels
+        return kernels["nngp"][:, 0], kernels["ntk"][:, 0]
 
     keys = jax.random.split(key, n_nets).reshape(n_nets // batch, batch, -1)
     nngp, ntk = jax.lax.map(jax.jit(jax.vmap(one)), keys)

@@ -134,18 +134,44 @@ def test_jit_and_float32():
         (lambda: empirical_ntk_fn(linear, (0,))(X1, X2, LINEAR_PARAMS), ValueError, "trace_axes"),
         (lambda: empirical_nngp_fn(linear, (2,))(X1, X2, LINEAR_PARAMS), ValueError, "trace_axes"),
         (lambda: empirical_ntk_fn(linear, (-1, 1))(X1, X2, LINEAR_PARAMS), ValueError, "trace_axes"),
-        (lambda: empirical_ntk_fn(linear, implementation="ntk_vector_products"), NotImplementedError,
-         "implementation"),
-        (lambda: empirical_ntk_fn(linear, implementation=2), NotImplementedError, "implementation"),
+        (lambda: empirical_ntk_fn(linear, implementation="structured_derivatives"),
+         NotImplementedError, "implementation"),
+        (lambda: empirical_ntk_fn(linear, implementation=3), NotImplementedError, "implementation"),
         (lambda: empirical_ntk_fn(linear, implementation="fastest"), ValueError, "implementation"),
         (lambda: empirical_kernel_fn(linear)(X1, X2, "cov1", LINEAR_PARAMS), ValueError, "get"),
         (lambda: empirical_kernel_fn(linear)(X1, X2, 3, LINEAR_PARAMS), TypeError, "get"),
         (lambda: empirical_ntk_fn(lambda p, x: x)(X1, X2, {"W": None}), ValueError, "no array leaves"),
+        (lambda: empirical_ntk_fn(linear)(X1[:, :3], None, LINEAR_PARAMS), ValueError, "`params`.*`x1`"),
+        (lambda: empirical_ntk_fn(linear)(X1, X2[:, :3], LINEAR_PARAMS), ValueError, "`x2`"),
+        (lambda: empirical_nngp_fn(linear)(None, X2, LINEAR_PARAMS), ValueError, "x1"),
+        (lambda: empirical_ntk_fn(linear)(X1, X2, {"W": jnp.ones((4, 6), int)}), TypeError, "params"),
+        (lambda: empirical_ntk_fn("linear"), TypeError, "`f`"),
+        (lambda: empirical_ntk_fn(lambda p, x: linear(p, x).sum())(X1, X2, LINEAR_PARAMS), TypeError,
+         "`f`"),
+        (lambda: empirical_ntk_fn(linear, diagonal_axes=[0.5]), TypeError, "diagonal_axes"),
+        (lambda: empirical_ntk_fn(linear, (), (3,))(X1, X2, LINEAR_PARAMS), ValueError, "diagonal_axes"),
+        (lambda: empirical_ntk_fn(linear, (-1,), (-1,))(X1, X2, LINEAR_PARAMS), ValueError,
+         "diagonal_axes"),
+        (lambda: empirical_ntk_fn(linear, (), (0,))(X1, X2, LINEAR_PARAMS), ValueError, "diagonal_axes"),
+        (lambda: empirical_ntk_fn(linear, vmap_axes="0"), TypeError, "vmap_axes"),
+        (lambda: empirical_ntk_fn(linear, vmap_axes=(0, None, {})), TypeError, "vmap_axes"),
+        (lambda: empirical_ntk_fn(linear, vmap_axes=(0, 0, [1])), TypeError, "vmap_axes"),
+        (lambda: empirical_ntk_fn(linear, vmap_axes=(0, 5, {}))(X1, X2, LINEAR_PARAMS), ValueError,
+         "vmap_axes"),
     ],
 )
 def test_bad_arguments_name_the_argument(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+def test_nt_positional_signature_and_keyword_compatibility():
+    """neural-tangents' positional order (f, trace_axes, diagonal_axes, vmap_axes,
+    implementation) and the earlier keyword use give the same kernel."""
+    a = empirical_ntk_fn(linear, (-1,), (), 0, 2)(X1, X2, LINEAR_PARAMS)
+    b = empirical_ntk_fn(linear, trace_axes=(-1,), implementation="jacobian_contraction")(
+        X1, X2, LINEAR_PARAMS)
+    np.testing.assert_allclose(a, b, rtol=RTOL)
 
 
 def test_implementation_accepts_nt_code_for_jacobian_contraction():
