@@ -12,6 +12,7 @@ import numbers
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -106,3 +107,21 @@ def check_input_pair(x1: Any, x2: Any) -> tuple[jax.Array, jax.Array | None]:
         )
     dtype = jax.numpy.promote_types(x1.dtype, x2.dtype)
     return x1.astype(dtype), x2.astype(dtype)
+
+
+def check_key(name: str, key: Any) -> jax.Array:
+    """``key`` as a single `jax.random` key: a typed key of shape () or a legacy uint32 key
+    (``PRNGKey``); ``name`` is the argument named in the error."""
+    if not isinstance(key, (jax.Array, np.ndarray)):
+        raise TypeError(f"`{name}` must be a jax.random key, got {type(key).__name__}.")
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.shape != ():
+            raise ValueError(f"`{name}` must be a single key (shape ()), got shape {key.shape}.")
+        return key
+    legacy_shape = jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0))).shape
+    if key.dtype != jnp.uint32 or key.shape != legacy_shape:
+        raise TypeError(
+            f"`{name}` must be a jax.random key (jax.random.key or PRNGKey), got dtype {key.dtype} "
+            f"and shape {key.shape}."
+        )
+    return jnp.asarray(key)

@@ -156,3 +156,11 @@ def test_bad_ensemble_sizes(kwargs, match):
     args = dict(n_nets=2, x_train=X, y_train=Y, steps=[1]) | kwargs
     with pytest.raises(ValueError, match=match):
         train_mse_ensemble(init_fn, apply_fn, jax.random.PRNGKey(0), **args)
+
+
+@pytest.mark.parametrize("key", [0, np.zeros(3, np.uint32), jax.random.split(jax.random.key(0), 2)],
+                         ids=["int", "wrong-shape-uint32", "batch-of-keys"])
+def test_bad_ensemble_key(key):
+    init_fn, apply_fn, _ = small_net()
+    with pytest.raises((TypeError, ValueError), match="`key`"):
+        train_mse_ensemble(init_fn, apply_fn, key, 2, X, Y, [1])

@@ -28,9 +28,8 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from .._validation import check_input_pair, check_int
+from .._validation import check_input_pair, check_int, check_key
 from ._empirical_ntk import (
     check_get,
     check_implementation,
@@ -135,21 +134,6 @@ def _check_n_samples(n_samples: Any) -> tuple[tuple[int, ...], bool]:
     return counts, True
 
 
-def _check_key(key: Any) -> Array:
-    if not isinstance(key, (jax.Array, np.ndarray)):
-        raise TypeError(f"`key` must be a jax.random key, got {type(key).__name__}.")
-    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        if key.shape != ():
-            raise ValueError(f"`key` must be a single key (shape ()), got shape {key.shape}.")
-        return key
-    if key.dtype != jnp.uint32 or key.ndim != 1:
-        raise TypeError(
-            f"`key` must be a jax.random key (jax.random.key or PRNGKey), got dtype {key.dtype} "
-            f"and shape {key.shape}."
-        )
-    return jnp.asarray(key)
-
-
 def monte_carlo_kernel_fn(
     init_fn: Callable,
     apply_fn: Callable,
@@ -200,7 +184,7 @@ def monte_carlo_kernel_fn(
     for name, fn in (("init_fn", init_fn), ("apply_fn", apply_fn)):
         if not callable(fn):
             raise TypeError(f"`{name}` must be callable, got {type(fn).__name__}.")
-    key = _check_key(key)
+    key = check_key("key", key)
     counts, as_generator = _check_n_samples(n_samples)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     trace_axes = check_trace_axes(trace_axes)

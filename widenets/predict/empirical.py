@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .._validation import as_float_array, check_float, check_int
+from .._validation import as_float_array, check_float, check_int, check_key
 from ..kernels import empirical_ntk_fn
 
 __all__ = ["Trajectory", "mse_loss", "ntk_relative_change", "train_mse", "train_mse_ensemble"]
@@ -217,6 +217,7 @@ def train_mse_ensemble(
     learning_rate = check_float("learning_rate", learning_rate, positive=True)
     n_nets = check_int("n_nets", n_nets, minimum=1)
     nets_per_batch = check_int("nets_per_batch", nets_per_batch, minimum=1)
+    key = check_key("key", key)
     x_train, y_train, x_test = _check_data(x_train, y_train, x_test)
     _check_output(lambda: apply_fn(_cast(init_fn(key, x_train.shape)[1], x_train.dtype), x_train), y_train)
     keys = jax.random.split(key, n_nets)
