@@ -7,6 +7,7 @@ expected. Checks on array *values* (NaN/inf) run only on concrete arrays: under
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Any
@@ -109,6 +110,12 @@ def check_input_pair(x1: Any, x2: Any) -> tuple[jax.Array, jax.Array | None]:
     return x1.astype(dtype), x2.astype(dtype)
 
 
+@functools.cache
+def _legacy_key_shape() -> tuple[int, ...]:
+    """Shape of a raw uint32 key of the default PRNG implementation ((2,) for threefry)."""
+    return jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0))).shape
+
+
 def check_key(name: str, key: Any) -> jax.Array:
     """``key`` as a single `jax.random` key: a typed key of shape () or a legacy uint32 key
     (``PRNGKey``); ``name`` is the argument named in the error."""
@@ -118,8 +125,7 @@ def check_key(name: str, key: Any) -> jax.Array:
         if key.shape != ():
             raise ValueError(f"`{name}` must be a single key (shape ()), got shape {key.shape}.")
         return key
-    legacy_shape = jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0))).shape
-    if key.dtype != jnp.uint32 or key.shape != legacy_shape:
+    if key.dtype != jnp.uint32 or key.shape != _legacy_key_shape():
         raise TypeError(
             f"`{name}` must be a jax.random key (jax.random.key or PRNGKey), got dtype {key.dtype} "
             f"and shape {key.shape}."

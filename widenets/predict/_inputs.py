@@ -53,7 +53,6 @@ def as_outputs(name: str, value: Any, shape: tuple[int, ...], dtype) -> Array:
     ``shape``; returned as given (cast to ``dtype``), the caller broadcasts."""
     arr = as_float_array(name, value, min_ndim=0).astype(dtype)
     try:
-        np.broadcast_shapes(arr.shape, shape)
         ok = np.broadcast_shapes(arr.shape, shape) == tuple(shape)
     except ValueError:
         ok = False

@@ -154,9 +154,8 @@ def check_times(t, dtype) -> np.ndarray | Array:
     when concrete, so no device work is spent on it; a traced array under jit, unchecked)."""
     if isinstance(t, (str, bytes, bool)):
         raise TypeError(f"`t` must be None, a number or an array of numbers, got {t!r}.")
-    try:
-        arr = np.asarray(t)
-    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
+    arr = concrete(t)
+    if arr is None:
         return jnp.asarray(t).astype(dtype)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise TypeError(f"`t` must be None, a number or an array of real numbers, got dtype {arr.dtype}.")
