@@ -182,7 +182,8 @@ REGISTRY: tuple[Entry, ...] = (
 BY_ID = {e.id: e for e in REGISTRY}
 
 # public names of `widenets.duals` that are not Dual constructors
-NON_CONSTRUCTORS = {"Dual", "correlation", "gaussian_expectation", "gaussian_expectation_2d"}
+NON_CONSTRUCTORS = {"Dual", "correlation", "gaussian_expectation", "gaussian_expectation_2d",
+                    "gaussian_expectation_nd"}
 
 
 @functools.lru_cache(maxsize=None)

@@ -11,6 +11,7 @@ from ._polynomial import monomial as monomial
 from ._polynomial import polynomial as polynomial
 from ._quadrature import gaussian_expectation as gaussian_expectation
 from ._quadrature import gaussian_expectation_2d as gaussian_expectation_2d
+from ._quadrature import gaussian_expectation_nd as gaussian_expectation_nd
 from ._rectifiers import abrelu as abrelu
 from ._rectifiers import abs_ as abs_
 from ._rectifiers import identity as identity
