@@ -9,13 +9,19 @@ An architecture is described once and read two ways: as a finite network
   input batching, `linearize` and `taylor_expand`.
 - :mod:`widenets.predict` — infinite-width predictions (gradient-flow dynamics, GP
   posteriors) and the training of the matching finite networks.
+- :mod:`widenets.edgeworth` — finite-width (1/n) corrections: cumulants, the 4-point vertex
+  recursion, Edgeworth densities, and the matching ensembles of finite networks.
+- :mod:`widenets.signature` — signature kernels (Goursat PDE) and the neural signature kernels
+  of controlled ResNets, with the finite networks they describe.
 - :mod:`widenets.reproduce` — the paper-figure registry behind ``widenets reproduce``.
 """
 __version__ = "0.1.0"
 
 from . import duals as duals
+from . import edgeworth as edgeworth
 from . import kernels as kernels
 from . import predict as predict
+from . import signature as signature
 from . import stax as stax
 
 # neural-tangents' top-level names, so that `import widenets as nt` ports NT code unchanged.
