@@ -1,8 +1,7 @@
 """Build notebooks/05_signature_kernels.ipynb (no outputs) with nbformat: `python3 notebooks/_build_05_signature_kernels.py`."""
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from _nbwrite import write_notebook
 
 CELLS = [
     ("md", """# Signature kernels and neural signature kernels
@@ -69,12 +68,6 @@ ax.set_title("ReLU controlled ResNet, shared weights");"""),
 ]
 
 
-def build(path: Path) -> None:
-    cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in CELLS]
-    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                            "language": "python"}})
-    nbformat.write(nb, path)
-
 
 if __name__ == "__main__":
-    build(Path(__file__).resolve().parent / "05_signature_kernels.ipynb")
+    write_notebook(CELLS, Path(__file__).resolve().parent / "05_signature_kernels.ipynb")

@@ -22,7 +22,6 @@ arXiv:1909.05989):
 """
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import numpy as np
 
 from widenets import duals, stax
 from widenets.edgeworth import empirical, theory
-from widenets.reproduce import Comparison, FigureResult, register, save_figure
+from widenets.reproduce import Comparison, FigureResult, in_float64, register, save_figure
 
 SCALES = {
     "quick": dict(
@@ -54,18 +53,6 @@ N_SE = 4.0
 MAX_GAMMA2 = 2.0
 
 
-def _in_float64(fig_fn):
-    """Run a figure function with x64 enabled (cumulants and quadratures in float64); the
-    reproduce CLI itself runs with JAX's default float32."""
-
-    @functools.wraps(fig_fn)
-    def wrapped(scale: str, out_dir: Path) -> FigureResult:
-        with jax.enable_x64(True):
-            return fig_fn(scale, out_dir)
-
-    return wrapped
-
-
 def _key(*ints: int) -> jax.Array:
     key = jax.random.PRNGKey(4)
     for i in ints:
@@ -79,7 +66,7 @@ def _unit_input(d: int = 4) -> jax.Array:
 
 
 @register("edgeworth_histogram", "Output of a narrow one-hidden-layer ReLU net: MC vs Gaussian vs Edgeworth")
-@_in_float64
+@in_float64
 def edgeworth_histogram(scale: str, out_dir: Path) -> FigureResult:
     cfg = SCALES[scale]
     x = _unit_input()
@@ -136,7 +123,7 @@ def edgeworth_histogram(scale: str, out_dir: Path) -> FigureResult:
 
 
 @register("kurtosis_depth", "n·γ₂ vs depth for tanh at criticality: finite widths vs the 4-point vertex recursion")
-@_in_float64
+@in_float64
 def kurtosis_depth(scale: str, out_dir: Path) -> FigureResult:
     cfg = SCALES[scale]
     dual, c_w = duals.tanh(), 1.0
@@ -176,7 +163,7 @@ def kurtosis_depth(scale: str, out_dir: Path) -> FigureResult:
 
 
 @register("ntk_fluctuations", "NTK relative variance of ReLU nets vs depth/width")
-@_in_float64
+@in_float64
 def ntk_fluctuations(scale: str, out_dir: Path) -> FigureResult:
     cfg = SCALES[scale]
     x = jnp.ones((4,), jnp.float64)

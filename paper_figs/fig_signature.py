@@ -27,7 +27,6 @@ error (theory: −2 second order, −1 explicit).
 """
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 
@@ -36,7 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from widenets import duals
-from widenets.reproduce import Comparison, FigureResult, register, save_figure
+from widenets.reproduce import Comparison, FigureResult, in_float64, register, save_figure
 from widenets.signature import theory
 from widenets.signature.empirical import controlled_resnet_kernel_mc, controlled_resnet_limit_kernel
 
@@ -79,16 +78,6 @@ def continuous(paths, dual, homogeneous):
                                                                    refinement=lam))
                     for lam in (FINE_LAMBDA, FINE_LAMBDA - 1))
     return fine, np.abs(fine - coarse)
-
-
-def in_float64(fn):
-    """Run ``fn`` with x64 enabled (the CLI does not enable it): theory in float64, the Monte-Carlo
-    networks stay float32 (their paths are cast explicitly)."""
-    @functools.wraps(fn)
-    def wrapped(scale: str, out_dir: Path) -> FigureResult:
-        with jax.enable_x64(True):
-            return fn(scale, out_dir)
-    return wrapped
 
 
 @register("signature_resnet", "Controlled ResNets vs neural signature kernels: width and depth")

@@ -9,5 +9,6 @@ from ._comparison import FigureResult as FigureResult
 from ._io import save_figure as save_figure
 from .registry import SCALES as SCALES
 from .registry import Figure as Figure
+from .registry import in_float64 as in_float64
 from .registry import register as register
 from .registry import registered as registered

@@ -1,11 +1,13 @@
 """Theory-versus-empirical comparisons and the result a figure function returns.
 
 A :class:`Comparison` records one quantity predicted by theory and measured empirically,
-with the tolerance it must meet. Three kinds of tolerance are supported:
+with the tolerance it must meet. These kinds of tolerance are supported:
 
 - ``"se"``: Monte-Carlo agreement, ``|theory - empirical| <= k * stderr`` (label ``"4 SE"``);
 - ``"rel"``: ``|theory - empirical| <= rtol * |theory|`` (label ``"rel 1e-06"``);
-- ``"abs"``: ``|theory - empirical| <= atol`` (label ``"abs 1e-08"``).
+- ``"abs"``: ``|theory - empirical| <= atol`` (label ``"abs 1e-08"``);
+- ``"upper"`` / ``"lower"``: one-sided claims, ``empirical <= theory`` / ``empirical >= theory``
+  where ``theory`` is the claimed limit (e.g. "the fitted slope is at most −0.5").
 
 A non-finite theory, empirical value or bound always fails.
 """
@@ -18,8 +20,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-ToleranceKind = Literal["se", "rel", "abs"]
-_KINDS: tuple[str, ...] = ("se", "rel", "abs")
+ToleranceKind = Literal["se", "rel", "abs", "upper", "lower"]
+_KINDS: tuple[str, ...] = ("se", "rel", "abs", "upper", "lower")
 
 
 def _as_float(name: str, value: Any) -> float:
@@ -87,6 +89,18 @@ class Comparison:
         se = None if stderr is None else _as_float("stderr", stderr)
         return cls(quantity, _as_float("theory", theory), _as_float("empirical", empirical), se, float(atol), "abs")
 
+    @classmethod
+    def at_most(cls, quantity: str, limit: Any, empirical: Any, stderr: Any | None = None) -> Comparison:
+        """Pass when ``empirical <= limit`` (a one-sided claim; ``limit`` is stored as theory)."""
+        se = None if stderr is None else _as_float("stderr", stderr)
+        return cls(quantity, _as_float("limit", limit), _as_float("empirical", empirical), se, 0.0, "upper")
+
+    @classmethod
+    def at_least(cls, quantity: str, limit: Any, empirical: Any, stderr: Any | None = None) -> Comparison:
+        """Pass when ``empirical >= limit`` (a one-sided claim; ``limit`` is stored as theory)."""
+        se = None if stderr is None else _as_float("stderr", stderr)
+        return cls(quantity, _as_float("limit", limit), _as_float("empirical", empirical), se, 0.0, "lower")
+
     @property
     def abs_diff(self) -> float:
         """``|theory - empirical|``."""
@@ -100,6 +114,8 @@ class Comparison:
             return self.tolerance * self.stderr
         if self.kind == "rel":
             return self.tolerance * abs(self.theory)
+        if self.kind in ("upper", "lower"):  # the distance by which the claim holds or fails
+            return self.theory - self.empirical if self.kind == "upper" else self.empirical - self.theory
         return self.tolerance
 
     @property
@@ -107,13 +123,19 @@ class Comparison:
         """Human-readable tolerance, e.g. ``"4 SE"`` or ``"rel 1e-06"``."""
         if self.kind == "se":
             return f"{self.tolerance:g} SE"
+        if self.kind in ("upper", "lower"):
+            return f"{'≤' if self.kind == 'upper' else '≥'} {self.theory:g}"
         return f"{self.kind} {self.tolerance:g}"
 
     @property
     def passed(self) -> bool:
         """Whether the comparison meets its tolerance (never, if anything is non-finite)."""
         values = (self.theory, self.empirical, self.bound)
-        return all(math.isfinite(v) for v in values) and self.abs_diff <= self.bound
+        if not all(math.isfinite(v) for v in values):
+            return False
+        if self.kind in ("upper", "lower"):
+            return self.bound >= 0
+        return self.abs_diff <= self.bound
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (non-finite floats become the strings ``"nan"``, ``"inf"``, ``"-inf"``)."""

@@ -57,9 +57,15 @@ def _rows(run: FigureRun, out_dir: Path) -> list[str]:
         rows.append("| " + " | ".join([
             figure, _cell(c.quantity), _num(c.theory, fmt), _num(c.empirical, fmt),
             _num(c.abs_diff, ".3g"),
-            f"{c.label} (≤ {c.bound:.3g})", "pass" if c.passed else _STATUS["failed"], runtime, links,
+            _tolerance_cell(c), "pass" if c.passed else _STATUS["failed"], runtime, links,
         ]) + " |")
     return rows
+
+
+def _tolerance_cell(c: Comparison) -> str:
+    if c.kind in ("upper", "lower"):  # one-sided: the bound is the margin by which it holds
+        return f"{c.label} (margin {c.bound:.3g})"
+    return f"{c.label} (≤ {c.bound:.3g})"
 
 
 def render_report(runs: Sequence[FigureRun], env: dict[str, Any], scale: str, out_dir: Path,

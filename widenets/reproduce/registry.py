@@ -95,3 +95,22 @@ def collecting() -> Iterator[dict[str, Figure]]:
         # Blocks nest, so ours is the innermost; compare by identity (dicts compare by value).
         if _ACTIVE[-1] is found:
             _ACTIVE.pop()
+
+
+def in_float64(fn: FigureFn) -> FigureFn:
+    """Run a figure function with JAX's x64 mode on.
+
+    ``widenets reproduce`` runs with JAX's default float32; figures whose theory side needs
+    float64 (quadratures, cumulants, exact polynomials) wrap themselves with this decorator,
+    below ``@register``.
+    """
+    import functools
+
+    import jax
+
+    @functools.wraps(fn)
+    def wrapped(scale: str, out_dir: Path) -> FigureResult:
+        with jax.enable_x64(True):
+            return fn(scale, out_dir)
+
+    return wrapped
