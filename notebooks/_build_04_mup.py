@@ -79,7 +79,7 @@ polys = theory.sample_one_step_polynomials(jax.random.key(0), X, Y, 1, widths, n
 eta_inf = theory.limit_optimal_learning_rate(X, Y, 1)
 print(f"η*_∞ (μP limit) = {eta_inf:.4f}")
 for name, p in polys.items():
-    optima = np.array([[theory.optimal_learning_rate(c, 10 * eta_inf) for c in row] for row in p])
+    optima = theory.optimal_learning_rate(p, 10 * eta_inf)  # (seeds, widths)
     print(name.ljust(3), "  ".join(f"n={n}: η* = {m:.4f} ± {s:.4f}" for n, m, s in
                                    zip(widths, optima.mean(0), optima.std(0, ddof=1) / np.sqrt(len(optima)))))"""),
 ]

@@ -54,8 +54,7 @@ def mup_linear_one_step(scale: str, out_dir: Path) -> FigureResult:
     polys = theory.sample_one_step_polynomials(jax.random.key(0), x, y, L, widths, n_seeds=n_seeds)
     eta_inf = theory.limit_optimal_learning_rate(x, y, L)
     limit = theory.limit_one_step_loss(x, y, L)
-    optima = {name: np.array([[theory.optimal_learning_rate(c, 10 * eta_inf) for c in row] for row in p])
-              for name, p in polys.items()}
+    optima = {name: theory.optimal_learning_rate(p, 10 * eta_inf) for name, p in polys.items()}
     se = {name: o.std(axis=0, ddof=1) / math.sqrt(n_seeds) for name, o in optima.items()}
     dev = np.abs(optima["mup"] - eta_inf)
     mup_slope, mup_se = slope_with_se(widths, dev)

@@ -161,8 +161,7 @@ def sampled():
     polys = theory.sample_one_step_polynomials(jax.random.key(0), x, y, L_ACCEPT, WIDTHS, n_seeds=N_SEEDS)
     limit = theory.limit_one_step_loss(x, y, L_ACCEPT)
     eta_inf = theory.limit_optimal_learning_rate(x, y, L_ACCEPT)
-    optima = {name: np.array([[theory.optimal_learning_rate(c, 10 * eta_inf) for c in row] for row in p])
-              for name, p in polys.items()}
+    optima = {name: theory.optimal_learning_rate(p, 10 * eta_inf) for name, p in polys.items()}
     return polys, limit, eta_inf, optima
 
 
@@ -247,7 +246,7 @@ def test_bad_inputs_name_the_argument():
         (lambda: theory.optimal_learning_rate([1.0, 2.0], 0.0), ValueError, "`eta_max`"),
         (lambda: theory.gd_losses(x, y, ws, lrs, np.ones((2, 2)), 1), ValueError, "`etas`"),
         (lambda: theory.gd_losses(x, y, ws, lrs, [0.1], -1), ValueError, "`steps`"),
-        (lambda: theory.optimal_learning_rate(np.ones((2, 2)), 1.0), ValueError, "`coeffs`"),
+        (lambda: theory.optimal_learning_rate(np.ones((2, 0)), 1.0), ValueError, "`coeffs`"),
         (lambda: theory.linear_mlp_scalings("adam", 8, 8, input_dim=3), ValueError, "`name`"),
         (lambda: theory.linear_mlp_scalings("mup", 0, 8, input_dim=3), ValueError, "`width`"),
         (lambda: theory.linear_mlp_scalings("mup", 8, 8, -1.0, input_dim=3), ValueError, "`sigma`"),
@@ -262,3 +261,11 @@ def test_bad_inputs_name_the_argument():
     for fn, err, match in cases:
         with pytest.raises(err, match=match):
             fn()
+
+
+def test_optimal_learning_rate_over_leading_axes():
+    """A (..., degree + 1) array gives the per-row minimisers, shape (...)."""
+    rows = np.array([[1.0, -2.0, 1.0], [0.5, -1.0, 2.0], [1.0, 1.0, 0.0], [2.0, -6.0, 3.0]])
+    expected = [theory.optimal_learning_rate(r, 4.0) for r in rows]
+    np.testing.assert_array_equal(theory.optimal_learning_rate(rows.reshape(2, 2, 3), 4.0), np.reshape(expected, (2, 2)))
+    np.testing.assert_allclose(expected, [1.0, 0.25, 0.0, 1.0], rtol=1e-12)

@@ -322,16 +322,25 @@ def _half_mean_square(resid: np.ndarray) -> np.ndarray:
     return out / (2 * resid.shape[1])
 
 
-def optimal_learning_rate(coeffs: Any, eta_max: float) -> float:
+def optimal_learning_rate(coeffs: Any, eta_max: float) -> float | np.ndarray:
     """Global minimiser of the polynomial Σ_k coeffs[k] η^k (increasing powers) on [0, eta_max].
 
     Candidates: the real roots of the derivative inside (0, eta_max) (found on t = η/eta_max
     and polished by Newton steps) and both endpoints; returns 0.0 when no step lowers the loss.
+    ``coeffs`` of shape (..., degree + 1) (e.g. `sample_one_step_polynomials`' (seeds, widths,
+    degree + 1)) gives an array of minimisers of shape (...).
     """
     c = _as_array("coeffs", coeffs)
-    if c.ndim != 1 or c.size == 0:
-        raise ValueError(f"`coeffs` must be one-dimensional, got shape {c.shape}.")
+    if c.ndim == 0 or c.shape[-1] == 0:
+        raise ValueError(f"`coeffs` must have shape (..., degree + 1), got shape {c.shape}.")
     eta_max = check_float("eta_max", eta_max, positive=True)
+    if c.ndim > 1:
+        flat = [_optimal_learning_rate(row, eta_max) for row in c.reshape(-1, c.shape[-1])]
+        return np.asarray(flat).reshape(c.shape[:-1])
+    return _optimal_learning_rate(c, eta_max)
+
+
+def _optimal_learning_rate(c: np.ndarray, eta_max: float) -> float:
     ct = c * eta_max ** np.arange(c.size)  # polynomial in t = η / eta_max
     der = np.polynomial.polynomial.polyder(ct)
     cand = [0.0, 1.0]
