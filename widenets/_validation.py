@@ -51,6 +51,65 @@ def check_optional_float(name: str, value: Any, *, nonnegative: bool = False) ->
     return None if value is None else check_float(name, value, nonnegative=nonnegative)
 
 
+def is_concrete(value: Any) -> bool:
+    """False for a JAX tracer (a value under `jax.jit`, `jax.grad`, `jax.vmap`), else True.
+
+    Decided through public JAX errors only: converting a tracer to numpy raises one.
+    """
+    if not isinstance(value, jax.Array):
+        return True
+    try:
+        np.asarray(value)
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        return False
+    return True
+
+
+def check_hyper(
+    name: str, value: Any, *, nonnegative: bool = False, positive: bool = False, optional: bool = False
+) -> Any:
+    """A real hyperparameter that may be traced (differentiated or vmapped over).
+
+    Concrete values are checked like `check_float` and returned as Python floats; traced
+    values and arrays (e.g. a vector of ``W_std`` under `jax.vmap`) are returned unchanged, after
+    a dtype check, since their values are unknown. ``optional`` admits ``None``.
+    """
+    if value is None and optional:
+        return None
+    if isinstance(value, (jax.Array, np.ndarray)) and (np.ndim(value) > 0 or not is_concrete(value)):
+        if not jnp.issubdtype(value.dtype, jnp.floating) and not jnp.issubdtype(value.dtype, jnp.integer):
+            raise TypeError(f"`{name}` must be real, got dtype {value.dtype}.")
+        return value
+    return check_float(name, value, nonnegative=nonnegative, positive=positive)
+
+
+def parse_get(
+    get: Any, allowed: tuple[str, ...], default: tuple[str, ...] | None = None
+) -> tuple[tuple[str, ...] | None, bool]:
+    """neural-tangents' ``get`` argument: ``None``, one name, or a tuple/list of names.
+
+    Returns ``(names, single)``: the requested names in order (``default`` when ``get`` is
+    None; case is ignored), and whether a bare string was given (then callers return the
+    value itself rather than a namedtuple). Raises `TypeError` for a non-string entry and
+    `ValueError` for an empty, repeated or unknown name, naming ``get`` and the choices.
+    """
+    if get is None:
+        return default, False
+    single = isinstance(get, str)
+    names = (get,) if single else get
+    if not isinstance(names, (tuple, list)) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"`get` must be None, a string or a tuple of strings, got {get!r}.")
+    names = tuple(n.lower() for n in names)
+    if not names:
+        raise ValueError(f"`get` must name at least one of {allowed}, got {get!r}.")
+    if len(set(names)) < len(names):
+        raise ValueError(f"`get` must not repeat a name, got {get!r}.")
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise ValueError(f"`get` must name entries among {allowed}, got {get!r}.")
+    return names, single
+
+
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str):
         raise TypeError(f"`{name}` must be one of {choices}, got {value!r}.")

@@ -1,4 +1,4 @@
-"""The `Dual` record: an activation together with its Gaussian dual maps.
+"""The `Dual` value type: an activation together with its Gaussian dual maps.
 
 For an activation φ and a centred bivariate Gaussian (u, v) with
 Var u = q11, Var v = q22, Cov(u, v) = q12, the *dual activation* is
@@ -6,65 +6,128 @@ Var u = q11, Var v = q22, Cov(u, v) = q12, the *dual activation* is
     T(q11, q22, q12)    = E[φ(u) φ(v)]          (drives the NNGP)
     Tdot(q11, q22, q12) = E[φ'(u) φ'(v)]        (drives the NTK)
 
-(Cho & Saul 2009; Daniely et al. 2016; Jacot et al. 2018). By Price's theorem
-Tdot = ∂T/∂q12 whenever φ is absolutely continuous, which `from_nngp_fn` uses to get
-Tdot by autodiff. Every module of widenets that needs such Gaussian expectations
-(stax kernels, finite-width corrections, signature kernels, spectra) takes them from a
-`Dual`, so each formula lives in exactly one place.
+(Cho & Saul 2009; Daniely et al. 2016, arXiv:1602.05897; Jacot et al. 2018,
+arXiv:1806.07572). By Price's theorem Tdot = ∂T/∂q12 whenever φ is absolutely continuous,
+which `from_nngp_fn` uses to get Tdot by autodiff. Every module of widenets that needs such
+Gaussian expectations (stax kernels, finite-width corrections, signature kernels, spectra)
+takes them from a `Dual`, so each formula lives in exactly one place.
 
-All maps broadcast over their three arguments and keep the dtype of `q12`.
+A `Dual` is an immutable pytree value (`widenets._struct.Struct`): each activation family is
+a subclass whose fields are its parameters. Float parameters (ABRelu's ``a, b``, Erf's
+``a, b, c``, ...) are pytree leaves, so they may be traced — differentiated with `jax.grad`,
+batched with `jax.vmap` — and integer or structural parameters (degrees, quadrature sizes,
+callables) are static metadata. Equal parameters give equal (and, when concrete, equally
+hashed) duals.
+
+All maps broadcast over their arguments and keep the floating dtype of their inputs
+(traced parameters are cast to it).
 """
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
+from .._struct import Struct
+
 Array = jax.Array
-PairMap = Callable[[Array, Array, Array], Array]
+
+MEAN_DEG = 64
+"""Gauss–Hermite nodes of the default `Dual.mean` (a quadrature of ``fn``), used by duals
+without a closed form for E[φ(u)]."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Dual:
-    """An elementwise activation with its NNGP and NTK dual maps.
+def _short_repr(self: Dual) -> str:  # keep reprs short in error messages and reports
+    return f"Dual({self.name})"
 
-    Attributes:
-      name: human-readable name, e.g. ``"ABRelu(0, 1)"``.
-      fn: the activation φ applied elementwise, or ``None`` when only the kernel is known.
-      nngp: ``T(q11, q22, q12) = E[φ(u)φ(v)]``.
-      ntk: ``Tdot(q11, q22, q12) = E[φ'(u)φ'(v)]``.
-      variance: optional closed form of ``T(q, q, q) = E[φ(u)²]``; more accurate on the
-        diagonal than evaluating ``nngp`` at correlation one. ``None`` means use ``nngp``.
-      derivative: optional φ'; ``None`` means elementwise ``jax.grad(fn)``.
+
+class Dual(Struct):
+    """Base class of the dual activations: an elementwise φ with its NNGP and NTK maps.
+
+    Subclasses implement `nngp`, `ntk` and `fn` (or set `has_fn` False), and may override
+    `nngp_diag`, `mean` and `dfn` with closed forms. Build them with the factories
+    (`relu`, `abrelu`, `erf`, `numerical`, ...) or the classes directly
+    (``ABRelu(a=-0.4, b=1.3)``). The class itself is abstract.
+
+    Methods (u, v a centred Gaussian pair, Var u = q11, Var v = q22, Cov = q12; z ~ N(0, q)):
+
+    * ``nngp(q11, q22, q12)`` = T = E[φ(u)φ(v)];
+    * ``ntk(q11, q22, q12)`` = Tdot = E[φ'(u)φ'(v)];
+    * ``nngp_diag(q)`` = E[φ(z)²] (= T(q, q, q), closed form where one exists);
+    * ``mean(q)`` = E[φ(z)] (closed form, or ``MEAN_DEG``-point Gauss–Hermite of ``fn``);
+    * ``fn(x)`` = φ(x) and ``dfn(x)`` = φ'(x), elementwise; ``has_fn`` says whether φ is known;
+    * ``name``: a short display name such as ``"ABRelu(-0.4, 1.3)"``.
+
+    Example:
+        >>> from widenets import duals
+        >>> relu = duals.relu()
+        >>> relu
+        Dual(Relu)
+        >>> float(relu.nngp(1.0, 1.0, 1.0)), float(relu.mean(2 * 3.141592653589793))
+        (0.5, 1.0)
+        >>> duals.abrelu(0.0, 1.0) == duals.abrelu(0, 1)
+        True
     """
 
-    name: str
-    fn: Callable[[Array], Array] | None
-    nngp: PairMap
-    ntk: PairMap
-    variance: Callable[[Array], Array] | None = None
-    derivative: Callable[[Array], Array] | None = None
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__repr__ = _short_repr  # the dataclass decorator installed a field-by-field repr
 
-    def nngp_diag(self, q: Array) -> Array:
-        """``E[φ(u)²]`` for ``u ~ N(0, q)``."""
-        if self.variance is not None:
-            return self.variance(q)
+    def __post_init__(self) -> None:
+        if type(self) is Dual:
+            raise TypeError(
+                "`Dual` is abstract: use a factory such as duals.relu(), duals.numerical(fn) or "
+                "duals.from_nngp_fn(fn, nngp_fn), or a subclass."
+            )
+
+    # --- the maps --------------------------------------------------------------------------
+    def nngp(self, q11: Any, q22: Any, q12: Any) -> Array:
+        """T(q11, q22, q12) = E[φ(u)φ(v)]."""
+        raise NotImplementedError(f"{type(self).__name__} does not define `nngp`.")
+
+    def ntk(self, q11: Any, q22: Any, q12: Any) -> Array:
+        """Tdot(q11, q22, q12) = E[φ'(u)φ'(v)]."""
+        raise NotImplementedError(f"{type(self).__name__} does not define `ntk`.")
+
+    def nngp_diag(self, q: Any) -> Array:
+        """E[φ(u)²] for u ~ N(0, q) (here: T(q, q, q))."""
         return self.nngp(q, q, q)
 
-    def dfn(self, x: Array) -> Array:
-        """φ'(x), elementwise (closed form if given, else autodiff)."""
-        if self.derivative is not None:
-            return self.derivative(x)
-        if self.fn is None:
+    def mean(self, q: Any) -> Array:
+        """E[φ(u)] for u ~ N(0, q); here by `MEAN_DEG`-point Gauss–Hermite quadrature of `fn`.
+
+        Raises:
+          ValueError: when the dual has no activation `fn` (a kernel-only dual).
+        """
+        if not self.has_fn:
+            raise ValueError(f"{self.name}: no activation `fn` given, so no mean E[φ(u)] either.")
+        from ._quadrature import gaussian_expectation  # (_quadrature imports this module)
+
+        return gaussian_expectation(self.fn, q, deg=MEAN_DEG)
+
+    # --- the activation ----------------------------------------------------------------------
+    @property
+    def has_fn(self) -> bool:
+        """Whether the activation φ itself is known (False for kernel-only duals)."""
+        return True
+
+    def fn(self, x: Any) -> Array:
+        """φ(x), elementwise."""
+        raise NotImplementedError(f"{type(self).__name__} does not define `fn`.")
+
+    def dfn(self, x: Any) -> Array:
+        """φ'(x), elementwise (closed form in subclasses that have one, else autodiff of `fn`)."""
+        if not self.has_fn:
             raise ValueError(f"{self.name}: no activation `fn` given, so no derivative either.")
         grad = jax.grad(lambda t: self.fn(t))
         flat = jnp.ravel(x)
         return jax.vmap(grad)(flat).reshape(jnp.shape(x))
 
-    def __repr__(self) -> str:  # keep reprs short in error messages and reports
-        return f"Dual({self.name})"
+    @property
+    def name(self) -> str:
+        """Human-readable name, e.g. ``"ABRelu(0, 1)"``."""
+        return type(self).__name__
 
 
 def correlation(q11: Array, q22: Array, q12: Array) -> tuple[Array, Array, Array]:

@@ -1,14 +1,16 @@
 """Small helpers shared by the dual-activation modules (private)."""
 from __future__ import annotations
 
-import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from ._dual import Dual, correlation
+from .._validation import check_hyper, is_concrete
+from ._dual import correlation
 from ._fastmath import arccos
 
 Array = jax.Array
@@ -90,7 +92,49 @@ def check_callable(name: str, value: Any, *, optional: bool = False) -> Callable
     return value
 
 
-def renamed(dual: Dual, name: str) -> Dual:
-    """A copy of ``dual`` with another name."""
-    return dataclasses.replace(dual, name=name)
+def set_hypers(obj: Any, **checks: dict[str, bool]) -> None:
+    """Validate float fields of a frozen value in ``__post_init__`` with `check_hyper`
+    (concrete values become Python floats; tracers pass through), e.g.
+    ``set_hypers(self, a={}, gamma={"positive": True})``."""
+    for name, kwargs in checks.items():
+        object.__setattr__(obj, name, check_hyper(name, getattr(obj, name), **kwargs))
 
+
+def cast(dtype: Any, *params: Any) -> tuple[Any, ...]:
+    """Parameters ready to combine with arrays of ``dtype``.
+
+    Python scalars (the concrete case) are returned unchanged, so the arithmetic on them is
+    done in Python double precision and the result is weakly typed (it takes the arrays'
+    dtype); traced or array parameters are cast to ``dtype``, so a float64 parameter does
+    not promote a float32 kernel.
+    """
+    return tuple(p if isinstance(p, (int, float)) else jnp.asarray(p, dtype) for p in params)
+
+
+def _scalar_or_jnp(scalar_fn: Callable[[float], float], array_fn: Callable[[Any], Any]):
+    def f(x: Any) -> Any:
+        return scalar_fn(x) if isinstance(x, (int, float)) else array_fn(x)
+
+    return f
+
+
+# math.* on Python-float parameters (the concrete case, unchanged numerics), jnp.* on tracers
+psqrt = _scalar_or_jnp(math.sqrt, jnp.sqrt)
+psin = _scalar_or_jnp(math.sin, jnp.sin)
+pcos = _scalar_or_jnp(math.cos, jnp.cos)
+
+
+def fmt(value: Any) -> str:
+    """A parameter for a display name: ``f"{v:g}"`` when concrete, else ``traced``/``array(shape)``."""
+    if isinstance(value, (int, float)):
+        return f"{value:g}"
+    if not is_concrete(value):
+        return "traced"
+    if np.ndim(value) == 0:
+        return f"{float(value):g}"
+    return f"array{tuple(np.shape(value))}"
+
+
+def as_float(q: Any) -> Array:
+    """``q`` as an array of its floating dtype (the default float for ints and Python scalars)."""
+    return jnp.asarray(q, dtype=float_dtype(q))
