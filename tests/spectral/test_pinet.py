@@ -202,7 +202,7 @@ def test_diagonal_fields_and_kernel_record() -> None:
     k = PiNet(3, 8, out_dim=2, U_std=U_STD, C_std=C_STD, variant="relu").kernel_fn(x, x)
     np.testing.assert_allclose(k.cov1, np.diagonal(k.nngp), rtol=1e-13)
     np.testing.assert_allclose(k.cov2, np.diagonal(k.nngp), rtol=1e-13)
-    assert k.shape == (2,) and k.is_gaussian
+    assert k.shape1 == (x.shape[0], 2) and k.is_gaussian
     assert np.all(np.linalg.eigvalsh(np.asarray(k.ntk)) > -1e-12)
 
 

@@ -3,7 +3,7 @@
 References are identities, not other implementations: a covariance (NNGP) and a sum of
 Jacobian Gram matrices (NTK) are symmetric positive semi-definite, so
     K == K.T exactly (x2=None is assembled symmetrically), and
-    λ_min(K) ≥ −1e-6 · λ_max(K)   (the issue's PSD tolerance, relative),
+    λ_min(K) ≥ −1e-6 · λ_max(K)   (the specified PSD tolerance, relative),
 and they must be finite wherever the true kernel is finite.
 """
 import jax
@@ -178,16 +178,25 @@ def test_random_malformed_calls_raise_clear_errors(which, get, seed):
 
 def test_blockwise_paths_match_direct_evaluation(monkeypatch):
     """Row blocks and symmetric tiles reproduce the whole-matrix computation (float64)."""
-    from widenets.stax import _evaluate
+    # the engine's tiling constants, read while a kernel is traced
+    from widenets.stax import _plan
 
     x = np.random.default_rng(3).normal(size=(300, 5))
     layer = stax.serial(stax.Dense(32, W_std=1.3, b_std=0.2), stax.Erf(), stax.Dense(16), stax.Relu(), stax.Dense(1))
-    monkeypatch.setattr(_evaluate, "ROW_BLOCK", 64)
-    monkeypatch.setattr(_evaluate, "SYM_TILE", 64)
+
+    def paths(layer):
+        options = _plan.EvalOptions(("nngp", "ntk"), layer.input_form("full"), (0, -1), False)
+        return (_plan.plan_kernel(layer, x, None, options).path,
+                _plan.plan_kernel(layer, x[:200], x, options).path)
+
+    monkeypatch.setattr(_plan, "ROW_BLOCK", 64)
+    monkeypatch.setattr(_plan, "SYM_TILE", 64)
+    assert paths(layer) == ("symmetric_tiles", "cross_tiles")  # the blocked paths are taken
     blocked_sym = layer.kernel_fn(x, get=("nngp", "ntk", "cov1"))
     blocked_cross = layer.kernel_fn(x[:200], x, get=("nngp", "ntk", "cov1", "cov2"))
-    monkeypatch.setattr(_evaluate, "ROW_BLOCK", 10**9)
-    monkeypatch.setattr(_evaluate, "SYM_TILE", 10**9)
+    monkeypatch.setattr(_plan, "ROW_BLOCK", 10**9)
+    monkeypatch.setattr(_plan, "SYM_TILE", 10**9)
+    assert paths(layer) == ("direct", "direct")
     layer = stax.serial(layer)  # a new layer object, so a fresh jit cache
     direct_sym = layer.kernel_fn(x, get=("nngp", "ntk", "cov1"))
     direct_cross = layer.kernel_fn(x[:200], x, get=("nngp", "ntk", "cov1", "cov2"))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -211,7 +211,7 @@ def mlp(
     out_dim = check_int("out_dim", out_dim, minimum=1)
     hidden_layers = check_int("hidden_layers", hidden_layers, minimum=1)
     activation = stax.Relu() if activation is None else activation
-    if not (isinstance(activation, tuple) and len(activation) == 3):
+    if not isinstance(activation, stax.Layer):
         raise TypeError(f"`activation` must be a widenets.stax layer, got {activation!r}.")
     dims = [input_dim] + [width] * hidden_layers + [out_dim]
     layers = []
@@ -235,8 +235,8 @@ def mlp(
         """Outputs of every Dense layer (pre-activations) and the network output."""
         out, h = {}, x
         dense = 0
-        for layer, w in zip(layers, W):
-            h = layer.apply_fn(w, h)
+        for layer, w in zip(network.layers, W):
+            h = layer.apply(w, h)
             if w is not None:
                 dense += 1
                 out["output" if dense == n_dense else f"layer{dense}"] = h

@@ -86,7 +86,6 @@ with linear maps U_n z, like `stax.Dense`), so a Π-Net may follow other layers 
 """
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -94,122 +93,121 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .. import duals
-from .._validation import check_choice, check_float, check_int, check_optional_float
-from ..stax._kernel import Kernel, pair_variances
-from ..stax._layer import Layer, check_input_shape, make_layer
+from .. import duals, stax
+from .._struct import static
+from .._validation import check_choice, check_hyper, check_int
 
 Array = jax.Array
 
 VARIANTS = ("ccp", "relu")
 
 
-def _relu_mean(q: Array) -> Array:
-    """E[max(u, 0)] for u ~ N(0, q): √(q/(2π))."""
-    return jnp.sqrt(jnp.maximum(q, 0) / (2 * math.pi))
+def _factor_dual(variant: str) -> duals.Dual:
+    """The dual of φ applied to each factor U_n z (identity for CCP, ReLU for 'relu')."""
+    return duals.identity() if variant == "ccp" else duals.relu()
 
 
-def _factor(variant: str) -> tuple[duals.Dual, Any]:
-    """The dual of φ and its mean map q ↦ E[φ(u)], u ~ N(0, q)."""
-    if variant == "ccp":
-        return duals.identity(), jnp.zeros_like
-    return duals.relu(), _relu_mean
-
-
-def PiNet(
-    degree: int,
-    width: int,
-    out_dim: int = 1,
-    U_std: float = 1.0,
-    C_std: float = 1.0,
-    variant: str = "ccp",
-    parameterization: str = "ntk",
-    b_std: float | None = None,
-) -> Layer:
+class PiNet(stax.Layer):
     """A CCP Π-Net of the given degree as a `widenets.stax` layer (see the module docstring).
 
     Args:
       degree: polynomial degree N ≥ 1 (number of factors U_n).
       width: hidden width m ≥ 1 (ignored by the kernel).
       out_dim: number of outputs (≥ 1).
-      U_std: σ_U ≥ 0 of the factors U_n.
-      C_std: σ_C ≥ 0 of the output matrix C.
+      U_std: σ_U ≥ 0 of the factors U_n (may be traced).
+      C_std: σ_C ≥ 0 of the output matrix C (may be traced).
       variant: ``'ccp'`` (x_n = (U_n z) ∘ x_{n−1} + x_{n−1}) or ``'relu'``
         (x_n = relu(U_n z) ∘ x_{n−1} + x_{n−1}, x₁ = relu(U₁ z)).
       parameterization: only ``'ntk'`` is supported.
       b_std: σ_b ≥ 0 of a bias added to every U_n z, or ``None`` (default) for none.
 
-    Returns:
-      ``(init_fn, apply_fn, kernel_fn)``; params are ``{"U": (N, d, m), "b": (N, 1, m) or None,
-      "C": (m, out_dim)}``; the kernel has NNGP σ_C² T A^{N−1} and
-      NTK = NNGP + σ_C² t Ṫ (A^{N−1} + (N−1) T A^{N−2}).
+    Returns a layer: ``init_fn, apply_fn, kernel_fn = PiNet(...)``; params are
+    ``{"U": (N, d, m), "b": (N, 1, m) or None, "C": (m, out_dim)}``; the kernel has NNGP
+    σ_C² T A^{N−1} and NTK = NNGP + σ_C² t Ṫ (A^{N−1} + (N−1) T A^{N−2}).
 
     Example:
+      >>> import jax.numpy as jnp
       >>> init_fn, apply_fn, kernel_fn = PiNet(3, 512, variant="relu")
-      >>> k = kernel_fn(x1, x2, get=("nngp", "ntk"))
+      >>> kernel_fn(jnp.eye(2), get="nngp").shape
+      (2, 2)
     """
-    degree = check_int("degree", degree, minimum=1)
-    width = check_int("width", width, minimum=1)
-    out_dim = check_int("out_dim", out_dim, minimum=1)
-    U_std = check_float("U_std", U_std, nonnegative=True)
-    C_std = check_float("C_std", C_std, nonnegative=True)
-    b_std = check_optional_float("b_std", b_std, nonnegative=True)
-    variant = check_choice("variant", variant, VARIANTS)
-    if not isinstance(parameterization, str) or parameterization.lower() != "ntk":
-        raise ValueError(
-            f"PiNet: `parameterization` must be 'ntk' (the only one implemented), got "
-            f"{parameterization!r}."
-        )
-    dual, mean = _factor(variant)
-    name = f"PiNet(degree={degree}, width={width}, {variant}, U_std={U_std:g}, C_std={C_std:g})"
 
-    def init_fn(key: Array, input_shape: Sequence[int]):
-        shape = check_input_shape("PiNet", input_shape)
+    degree: int = static()
+    width: int = static()
+    out_dim: int = static(1)
+    U_std: Any = 1.0
+    C_std: Any = 1.0
+    variant: str = static("ccp")
+    parameterization: str = static("ntk")
+    b_std: Any = None
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "degree", check_int("degree", self.degree, minimum=1))
+        set_(self, "width", check_int("width", self.width, minimum=1))
+        set_(self, "out_dim", check_int("out_dim", self.out_dim, minimum=1))
+        set_(self, "U_std", check_hyper("U_std", self.U_std, nonnegative=True))
+        set_(self, "C_std", check_hyper("C_std", self.C_std, nonnegative=True))
+        set_(self, "b_std", check_hyper("b_std", self.b_std, nonnegative=True, optional=True))
+        set_(self, "variant", check_choice("variant", self.variant, VARIANTS))
+        if not isinstance(self.parameterization, str) or self.parameterization.lower() != "ntk":
+            raise ValueError(
+                f"PiNet: `parameterization` must be 'ntk' (the only one implemented), got "
+                f"{self.parameterization!r}."
+            )
+
+    def output_shape(self, input_shape: Sequence[int]):
+        shape = stax.check_input_shape("PiNet", input_shape)
         if len(shape) != 2:
             raise ValueError(
                 f"PiNet: `input_shape` must be (batch, features), got {shape}; add stax.Flatten()."
             )
+        return (shape[0], self.out_dim)
+
+    def init(self, key: Array, input_shape: Sequence[int]):
+        out_shape = self.output_shape(input_shape)
+        d = tuple(input_shape)[1]
         k_u, k_b, k_c = jax.random.split(key, 3)
         params = {
-            "U": jax.random.normal(k_u, (degree, shape[1], width)),
-            "b": None if b_std is None else jax.random.normal(k_b, (degree, 1, width)),
-            "C": jax.random.normal(k_c, (width, out_dim)),
+            "U": jax.random.normal(k_u, (self.degree, d, self.width)),
+            "b": None if self.b_std is None else jax.random.normal(k_b, (self.degree, 1, self.width)),
+            "C": jax.random.normal(k_c, (self.width, self.out_dim)),
         }
-        return (shape[0], out_dim), params
+        return out_shape, params
 
-    def apply_fn(params: dict, inputs: Array, **kwargs: Any) -> Array:
+    def apply(self, params: dict, inputs: Array, **kwargs: Any) -> Array:
         U, b, C = params["U"], params["b"], params["C"]
         if inputs.ndim != 2 or inputs.shape[1] != U.shape[1]:
             raise ValueError(
                 f"PiNet: `inputs` must have shape (batch, {U.shape[1]}) to match the parameters, "
                 f"got {inputs.shape}."
             )
-        pre = (U_std / math.sqrt(inputs.shape[1])) * jnp.einsum("bd,ndm->nbm", inputs, U)
+        pre = (self.U_std / math.sqrt(inputs.shape[1])) * jnp.einsum("bd,ndm->nbm", inputs, U)
         if b is not None:
-            pre = pre + b_std * b
-        h = dual.fn(pre)
+            pre = pre + self.b_std * b
+        h = _factor_dual(self.variant).fn(pre)
         x = h[0]
-        for n in range(1, degree):
+        for n in range(1, self.degree):
             x = h[n] * x + x
-        return (C_std / math.sqrt(C.shape[0])) * (x @ C)
+        return (self.C_std / math.sqrt(C.shape[0])) * (x @ C)
 
-    c_var, u_var = C_std**2, U_std**2
-    b_var = 0.0 if b_std is None else b_std**2
-
-    def rule(k: Kernel) -> Kernel:
-        if not isinstance(k, Kernel):
+    def rule(self, k: stax.Kernel) -> stax.Kernel:
+        if not isinstance(k, stax.Kernel):
             raise ValueError(f"PiNet takes a single input kernel, got {type(k).__name__}.")
-        if len(k.shape) != 1:
+        if k.spatial_ndim != 0:
             raise ValueError(
-                f"PiNet acts on (batch, features) inputs, but its input has feature shape "
-                f"{k.shape}; add stax.Flatten() before it."
+                f"PiNet acts on (batch, features) inputs, but its input has shape {k.shape1}; add "
+                "stax.Flatten() before it."
             )
-        q11, q22 = pair_variances(k)
+        dual, degree = _factor_dual(self.variant), self.degree
+        c_var, u_var = self.C_std**2, self.U_std**2
+        b_var = 0.0 if self.b_std is None else self.b_std**2
+        q11, q22 = k.variances()
         s11, s22 = u_var * q11 + b_var, u_var * q22 + b_var
         s12 = u_var * k.nngp + b_var
         tangent = s12 + u_var * k.ntk
         t, tdot = dual.nngp(s11, s22, s12), dual.ntk(s11, s22, s12)
-        a = 1 + mean(s11) + mean(s22) + t
+        a = 1 + dual.mean(s11) + dual.mean(s22) + t
         nngp = c_var * t * a ** (degree - 1)
         grads = a ** (degree - 1)
         if degree > 1:
@@ -219,23 +217,10 @@ def PiNet(
         def variance(q: Array) -> Array:
             s = u_var * q + b_var
             tq = dual.nngp_diag(s)
-            return c_var * tq * (1 + 2 * mean(s) + tq) ** (degree - 1)
+            return c_var * tq * (1 + 2 * dual.mean(s) + tq) ** (degree - 1)
 
-        return k.replace(
-            nngp=nngp,
-            ntk=ntk,
-            cov1=variance(k.cov1),
-            cov2=variance(k.cov2),
-            shape=(out_dim,),
-            is_gaussian=True,
-        )
-
-    return make_layer(name, init_fn, apply_fn, rule)
-
-
-@functools.lru_cache(maxsize=32)
-def _cached_kernel_fn(degree, variant, U_std, C_std, b_std):
-    return PiNet(degree, 1, 1, U_std, C_std, variant, "ntk", b_std).kernel_fn
+        return k.replace(nngp=nngp, ntk=ntk, cov1=variance(k.cov1), cov2=variance(k.cov2),
+                         is_gaussian=True, is_input=False)
 
 
 def pinet_kernel(
@@ -261,10 +246,4 @@ def pinet_kernel(
       As `stax` ``kernel_fn(x1, x2, get)``: one (N1, N2) array for a string ``get``, else a
       named tuple of them.
     """
-    degree = check_int("degree", degree, minimum=1)
-    variant = check_choice("variant", variant, VARIANTS)
-    U_std = check_float("U_std", U_std, nonnegative=True)
-    C_std = check_float("C_std", C_std, nonnegative=True)
-    b_std = check_optional_float("b_std", b_std, nonnegative=True)
-    kernel_fn = _cached_kernel_fn(degree, variant, U_std, C_std, b_std)
-    return kernel_fn(x1, x2, get=get)
+    return PiNet(degree, 1, 1, U_std, C_std, variant, "ntk", b_std).kernel_fn(x1, x2, get=get)

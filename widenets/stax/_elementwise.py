@@ -1,53 +1,79 @@
-"""Activation layers: one generic layer built from a `widenets.duals.Dual`.
+"""Activation layers: one generic layer, `Activation`, holding a `widenets.duals.Dual`.
 
-On a Gaussian input kernel (q11 = cov1[i], q22 = cov2[j], q12 = nngp[i, j]) an activation φ
-maps, for the NNGP and the NTK (Jacot et al. 2018; Lee et al. 2018),
+On a Gaussian input kernel an activation φ maps every entry (every pair of examples and of
+positions, with q1, q2 the variances of the two positions; Jacot et al. 2018; Lee et al.
+2018; Novak et al. 2019, arXiv:1810.05148)
 
-    nngp' = T(q11, q22, q12),   ntk' = Tdot(q11, q22, q12) · ntk,   cov' = E[φ(u)²].
+    nngp' = T(q1, q2, nngp),   ntk' = Tdot(q1, q2, nngp) · ntk,   cov' = E[φ(u)²] on the diagonal.
 
-The maths of T and Tdot lives in `widenets.duals`; this module only names the layers the way
+The maths of T and Tdot lives in `widenets.duals`; this module names the layers the way
 neural-tangents does (`Relu`, `Erf`, ...) and adds the Gaussian-input check.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import jax
 
 from .. import duals
-from ._kernel import Kernel, pair_variances
-from ._layer import Layer, check_input_shape, make_layer
+from ._kernel import Kernel, cov_variances, nngp_variances
+from ._layer import Layer, check_input_shape
 
 
-def activation(dual: duals.Dual) -> Layer:
-    """The stax layer of an elementwise activation given by its dual."""
+class Activation(Layer):
+    """The layer of an elementwise activation given by its dual (see the module docstring).
 
-    def init_fn(key, input_shape):
-        return check_input_shape(dual.name, input_shape), ()
+    Example:
+      >>> from widenets import stax, duals
+      >>> relu = stax.Activation(duals.relu())   # the same layer as stax.Relu()
+    """
 
-    def apply_fn(params: Any, inputs: jax.Array, **kwargs: Any) -> jax.Array:
-        if dual.fn is None:
-            raise ValueError(f"{dual.name}: no finite activation `fn` was given, so apply_fn is unavailable.")
-        return dual.fn(inputs)
+    dual: duals.Dual
 
-    def rule(k: Kernel) -> Kernel:
+    def __post_init__(self):
+        if not isinstance(self.dual, duals.Dual):
+            raise TypeError(f"Activation: `dual` must be a widenets.duals.Dual, got {type(self.dual).__name__}.")
+
+    def init(self, key, input_shape):
+        return self.output_shape(input_shape), ()
+
+    def output_shape(self, input_shape):
+        return check_input_shape(self.dual.name, input_shape)
+
+    def apply(self, params, inputs, **kwargs):
+        if not self.dual.has_fn:
+            raise ValueError(f"{self.dual.name}: no finite activation `fn` was given, so apply_fn is unavailable.")
+        return self.dual.fn(inputs)
+
+    def rule(self, k: Kernel) -> Kernel:
         if not k.is_gaussian:
             raise ValueError(
-                f"{dual.name}: the input to an activation must be Gaussian, i.e. the activation "
-                "must follow an affine layer such as Dense (or a FanInSum of affine branches)."
+                f"{self.dual.name}: the input to an activation must be Gaussian, i.e. the activation "
+                "must follow an affine layer such as Dense or Conv (or a FanInSum of affine branches)."
             )
-        q11, q22 = pair_variances(k)
-        cov1 = dual.nngp_diag(k.cov1)
+        dual = self.dual
+        q1, q2 = nngp_variances(k)
+
+        def self_map(cov):
+            if k.diagonal_spatial or k.spatial_ndim == 0:
+                return dual.nngp_diag(cov)
+            qa, qb = cov_variances(cov, False)
+            return dual.nngp(qa, qb, cov)
+
+        cov1 = self_map(k.cov1)
         return k.replace(
-            nngp=dual.nngp(q11, q22, k.nngp),
-            ntk=dual.ntk(q11, q22, k.nngp) * k.ntk,
+            nngp=dual.nngp(q1, q2, k.nngp),
+            ntk=dual.ntk(q1, q2, k.nngp) * k.ntk,
             cov1=cov1,
-            cov2=cov1 if k.x1_is_x2 else dual.nngp_diag(k.cov2),
+            cov2=cov1 if k.x1_is_x2 else self_map(k.cov2),
             is_gaussian=False,
+            is_input=False,
         )
 
-    return make_layer(dual.name, init_fn, apply_fn, rule)
+
+def activation(dual: duals.Dual) -> Activation:
+    """The stax layer of an elementwise activation given by its dual."""
+    return Activation(dual)
 
 
 def _accept_do_stabilize(do_stabilize: bool) -> None:
@@ -57,99 +83,94 @@ def _accept_do_stabilize(do_stabilize: bool) -> None:
         raise TypeError(f"`do_stabilize` must be a bool, got {do_stabilize!r}.")
 
 
-def ABRelu(a: float, b: float, do_stabilize: bool = False) -> Layer:
+def ABRelu(a: float, b: float, do_stabilize: bool = False) -> Activation:
     """φ(x) = a·min(x, 0) + b·max(x, 0); see `widenets.duals.abrelu`."""
     _accept_do_stabilize(do_stabilize)
     return activation(duals.abrelu(a, b))
 
 
-def Relu(do_stabilize: bool = False) -> Layer:
+def Relu(do_stabilize: bool = False) -> Activation:
     """φ(x) = max(x, 0)."""
     _accept_do_stabilize(do_stabilize)
     return activation(duals.relu())
 
 
-def LeakyRelu(alpha: float, do_stabilize: bool = False) -> Layer:
+def LeakyRelu(alpha: float, do_stabilize: bool = False) -> Activation:
     """φ(x) = x for x > 0, alpha·x otherwise."""
     _accept_do_stabilize(do_stabilize)
     return activation(duals.leaky_relu(alpha))
 
 
-def Abs(do_stabilize: bool = False) -> Layer:
+def Abs(do_stabilize: bool = False) -> Activation:
     """φ(x) = |x|."""
     _accept_do_stabilize(do_stabilize)
     return activation(duals.abs_())
 
 
-def Erf(a: float = 1.0, b: float = 1.0, c: float = 0.0) -> Layer:
+def Erf(a: float = 1.0, b: float = 1.0, c: float = 0.0) -> Activation:
     """φ(x) = a·erf(b·x) + c."""
     return activation(duals.erf(a, b, c))
 
 
-def Sigmoid_like() -> Layer:
+def Sigmoid_like() -> Activation:
     """φ(x) = 0.5·erf(x / 2.4020563531719796) + 0.5, an erf fit to the logistic sigmoid."""
     return activation(duals.sigmoid_like())
 
 
-def Gelu(approximate: bool = False) -> Layer:
+def Gelu(approximate: bool = False) -> Activation:
     """φ(x) = x·Φ(x). ``approximate=True`` uses the tanh form in `apply_fn` only; the kernel is
     always that of the exact GELU (as in neural-tangents)."""
     if not isinstance(approximate, bool):
         raise TypeError(f"`approximate` must be a bool, got {approximate!r}.")
-    dual = duals.gelu()
-    if approximate:
-        import dataclasses
-
-        dual = dataclasses.replace(dual, fn=lambda x: jax.nn.gelu(x, approximate=True))
-    return activation(dual)
+    return activation(duals.gelu(approximate=approximate))
 
 
-def Sin(a: float = 1.0, b: float = 1.0, c: float = 0.0) -> Layer:
+def Sin(a: float = 1.0, b: float = 1.0, c: float = 0.0) -> Activation:
     """φ(x) = a·sin(b·x + c)."""
     return activation(duals.sin(a, b, c))
 
 
-def Cos(a: float = 1.0, b: float = 1.0, c: float = 0.0) -> Layer:
+def Cos(a: float = 1.0, b: float = 1.0, c: float = 0.0) -> Activation:
     """φ(x) = a·cos(b·x + c)."""
     return activation(duals.cos(a, b, c))
 
 
-def Rbf(gamma: float = 1.0) -> Layer:
+def Rbf(gamma: float = 1.0) -> Activation:
     """φ(x) = √2·sin(√(2γ)·x + π/4), whose NNGP is exp(−γ(q11 + q22 − 2 q12))."""
     return activation(duals.rbf(gamma))
 
 
-def Exp(a: float = 1.0, b: float = 1.0) -> Layer:
+def Exp(a: float = 1.0, b: float = 1.0) -> Activation:
     """φ(x) = a·exp(b·x)."""
     return activation(duals.exp(a, b))
 
 
-def Gaussian(a: float = 1.0, b: float = -1.0) -> Layer:
+def Gaussian(a: float = 1.0, b: float = -1.0) -> Activation:
     """φ(x) = a·exp(b·x²)."""
     return activation(duals.gaussian(a, b))
 
 
-def Sign() -> Layer:
+def Sign() -> Activation:
     """φ(x) = sign(x). Its NTK factor is 0 (the a.e. derivative), as in neural-tangents."""
     return activation(duals.sign())
 
 
-def Monomial(degree: int) -> Layer:
+def Monomial(degree: int) -> Activation:
     """φ(x) = x**degree."""
     return activation(duals.monomial(degree))
 
 
-def RectifiedMonomial(degree: int) -> Layer:
+def RectifiedMonomial(degree: int) -> Activation:
     """φ(x) = (x ≥ 0)·x**degree (arc-cosine kernel of order `degree`)."""
     return activation(duals.rectified_monomial(degree))
 
 
-def Polynomial(coef: Sequence[float]) -> Layer:
+def Polynomial(coef: Sequence[float]) -> Activation:
     """φ(x) = coef[0] + coef[1]·x + … + coef[n]·xⁿ."""
     return activation(duals.polynomial(coef))
 
 
-def Snake(a: float = 1.0) -> Layer:
+def Snake(a: float = 1.0) -> Activation:
     """φ(x) = x + sin²(a·x)/a (Ziyin et al. 2020). Not in neural-tangents."""
     return activation(duals.snake(a))
 
@@ -158,7 +179,7 @@ def Elementwise(
     fn: Callable | None = None,
     nngp_fn: Callable | None = None,
     d_nngp_fn: Callable | None = None,
-) -> Layer:
+) -> Activation:
     """An activation from its dual: ``nngp_fn(cov12, var1, var2) = E[fn(u) fn(v)]``.
 
     Argument order follows neural-tangents. The NTK factor E[fn'(u) fn'(v)] is
@@ -170,13 +191,8 @@ def Elementwise(
         if f is not None and not callable(f):
             raise TypeError(f"Elementwise: `{arg}` must be callable, got {f!r}.")
     if nngp_fn is None:
-        dual = duals.Dual(
-            name=f"Elementwise({getattr(fn, '__name__', 'fn')})",
-            fn=fn,
-            nngp=_no_kernel,
-            ntk=_no_kernel,
-        )
-        return activation(dual)
+        return activation(duals.from_nngp_fn(fn, _no_kernel, _no_kernel,
+                                             name=f"Elementwise({getattr(fn, '__name__', 'fn')})"))
     def nt_order(f: Callable) -> Callable:
         # neural-tangents calls nngp_fn on scalars; vectorize so scalar-only code works too
         return jax.numpy.vectorize(lambda q11, q22, q12: f(q12, q11, q22))
@@ -195,7 +211,7 @@ def _no_kernel(*args):
     raise ValueError("Elementwise: no `nngp_fn` was given, so kernel_fn is unavailable.")
 
 
-def ElementwiseNumerical(fn: Callable, deg: int, df: Callable | None = None) -> Layer:
+def ElementwiseNumerical(fn: Callable, deg: int, df: Callable | None = None) -> Activation:
     """An activation whose dual is computed by ``deg``-point Gauss–Hermite quadrature (2-D)."""
     if not callable(fn):
         raise TypeError(f"ElementwiseNumerical: `fn` must be callable, got {fn!r}.")
