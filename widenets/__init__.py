@@ -25,10 +25,13 @@ from . import signature as signature
 from . import stax as stax
 
 # neural-tangents' top-level names, so that `import widenets as nt` ports NT code unchanged.
+from .kernels import NtkImplementation as NtkImplementation
 from .kernels import batch as batch
 from .kernels import empirical_kernel_fn as empirical_kernel_fn
 from .kernels import empirical_nngp_fn as empirical_nngp_fn
 from .kernels import empirical_ntk_fn as empirical_ntk_fn
+from .kernels import empirical_ntk_vp_fn as empirical_ntk_vp_fn
 from .kernels import linearize as linearize
 from .kernels import monte_carlo_kernel_fn as monte_carlo_kernel_fn
 from .kernels import taylor_expand as taylor_expand
+from .stax import Kernel as Kernel

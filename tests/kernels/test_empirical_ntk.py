@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
+import widenets
 from widenets import stax
+from widenets.kernels import NtkImplementation as nt_enum
 from widenets.kernels import empirical_kernel_fn, empirical_nngp_fn, empirical_ntk_fn
+from widenets.kernels._axes import check_implementation
 
-RTOL = 1e-12
+RTOL = 1e-12  # regression value (source: exact references; float64 round-off)
 rng = np.random.default_rng(0)
 X1 = rng.normal(size=(5, 4))
 X2 = rng.normal(size=(3, 4))
@@ -109,12 +112,14 @@ def test_nngp_is_mean_outer_product_and_kernel_fn_bundles_both():
     full = jax.jit(empirical_nngp_fn(apply_fn, trace_axes=()))(X1, X2, params)
     np.testing.assert_allclose(full, f1[:, None, :, None] * f2[None, :, None, :], rtol=RTOL)
     both = jax.jit(empirical_kernel_fn(apply_fn), static_argnums=2)(X1, X2, None, params)
-    assert set(both) == {"nngp", "ntk"}
-    np.testing.assert_allclose(both["nngp"], nngp, rtol=RTOL)
+    assert type(both).__name__ == "EmpiricalKernel" and both._fields == ("nngp", "ntk")  # NT's
+    np.testing.assert_allclose(both.nngp, nngp, rtol=RTOL)
     ntk = jax.jit(empirical_ntk_fn(apply_fn))(X1, X2, params)
-    np.testing.assert_allclose(both["ntk"], ntk, rtol=RTOL)
+    np.testing.assert_allclose(both.ntk, ntk, rtol=RTOL)
     only = jax.eval_shape(lambda p: empirical_kernel_fn(apply_fn)(X1, None, "ntk", p), params)
-    assert set(only) == {"ntk"}
+    assert isinstance(only, jax.ShapeDtypeStruct) and only.shape == (len(X1), len(X1))
+    flipped = jax.eval_shape(lambda p: empirical_kernel_fn(apply_fn)(X1, X2, ("NTK", "nngp"), p), params)
+    assert flipped._fields == ("ntk", "nngp")
 
 
 def test_jit_and_float32():
@@ -140,6 +145,11 @@ def test_jit_and_float32():
         (lambda: empirical_ntk_fn(linear, implementation="fastest"), ValueError, "implementation"),
         (lambda: empirical_kernel_fn(linear)(X1, X2, "cov1", LINEAR_PARAMS), ValueError, "get"),
         (lambda: empirical_kernel_fn(linear)(X1, X2, 3, LINEAR_PARAMS), TypeError, "get"),
+        (lambda: empirical_kernel_fn(linear)(X1, X2, ("ntk", "NTK"), LINEAR_PARAMS), ValueError, "get"),
+        (lambda: empirical_kernel_fn(linear)(X1, X2, (), LINEAR_PARAMS), ValueError, "get"),
+        (lambda: empirical_ntk_fn(linear, implementation=nt_enum.STRUCTURED_DERIVATIVES),
+         NotImplementedError, "implementation"),
+        (lambda: empirical_ntk_fn(linear, _j_rules=None), TypeError, "_j_rules"),
         (lambda: empirical_ntk_fn(lambda p, x: x)(X1, X2, {"W": None}), ValueError, "no array leaves"),
         (lambda: empirical_ntk_fn(linear)(X1[:, :3], None, LINEAR_PARAMS), ValueError, "`params`.*`x1`"),
         (lambda: empirical_ntk_fn(linear)(X1, X2[:, :3], LINEAR_PARAMS), ValueError, "`x2`"),
@@ -179,3 +189,16 @@ def test_implementation_accepts_nt_code_for_jacobian_contraction():
         empirical_ntk_fn(linear, implementation=1)(X1, X2, LINEAR_PARAMS),
         empirical_ntk_fn(linear)(X1, X2, LINEAR_PARAMS),
     )
+
+
+def test_ntk_implementation_enum_selects_the_method_of_its_code():
+    """`NtkImplementation` members map to the methods NT documents for their codes, and each
+    gives the closed-form NTK of the linear model, x1·x2/d (mean over channels); NT's private
+    flags are accepted positionally. (NT's members and codes: test_nt_api_parity.py.)"""
+    names = {0: "auto", 1: "jacobian_contraction", 2: "ntk_vector_products"}
+    expected = X1 @ X2.T / X1.shape[1]
+    for member in (nt_enum.AUTO, nt_enum.JACOBIAN_CONTRACTION, nt_enum.NTK_VECTOR_PRODUCTS):
+        assert check_implementation(member) == names[int(member)]
+        ntk = empirical_ntk_fn(linear, (-1,), (), None, member, False, True, None)(X1, X2, LINEAR_PARAMS)
+        np.testing.assert_allclose(ntk, expected, rtol=RTOL)
+    assert widenets.NtkImplementation is nt_enum and nt_enum(2) is nt_enum.NTK_VECTOR_PRODUCTS

@@ -46,8 +46,9 @@ def test_error_falls_like_inverse_sqrt_m():
         for m, grid_key in zip(GRID, grid_keys):
             sq = []
             for key in jax.random.split(grid_key, R):
-                # batch_size 8 divides every M: one compiled sampler for the whole grid
-                est = monte_carlo_kernel_fn(init_fn, apply_fn, key, m, batch_size=8)(x, get="nngp")
+                # networks_per_batch 8 divides every M: one compiled sampler for the whole grid
+                est = monte_carlo_kernel_fn(init_fn, apply_fn, key, m, networks_per_batch=8,
+                                            standard_error=True)(x, get="nngp")
                 sq.append(np.sum((np.asarray(est.nngp, np.float64)[IU] - ref) ** 2))
             y.append(0.5 * np.log(np.mean(sq)))
     logm = np.log(GRID)

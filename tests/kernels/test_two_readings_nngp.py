@@ -139,7 +139,8 @@ def test_two_hidden_layers_nngp_bias_below_se(name):
         stax.Dense(READOUT, W_STD, B_STD),
     )
     with jax.enable_x64(False):
-        mc = monte_carlo_kernel_fn(init_fn, apply_fn, jax.random.key(11), 256, batch_size=32)
+        mc = monte_carlo_kernel_fn(init_fn, apply_fn, jax.random.key(11), 256, networks_per_batch=32,
+                                   standard_error=True)
         est = mc(X.astype(np.float32), get="nngp")
     assert est.nngp.dtype == jnp.float32
     ref = np.asarray(kernel_fn(X, get="nngp"))
@@ -167,7 +168,8 @@ def test_second_order_bias_formula_at_width_32():
         stax.Dense(READOUT, W_STD, B_STD),
     )
     with jax.enable_x64(False):
-        est = monte_carlo_kernel_fn(init_fn, apply_fn, jax.random.key(5), m, batch_size=1000)(
+        est = monte_carlo_kernel_fn(init_fn, apply_fn, jax.random.key(5), m, networks_per_batch=1000,
+                                    standard_error=True)(
             X.astype(np.float32), get="nngp"
         )
     measured = np.asarray(est.nngp, np.float64) - np.asarray(kernel_fn(X, get="nngp"))

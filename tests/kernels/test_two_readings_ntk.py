@@ -50,7 +50,8 @@ def test_one_hidden_layer_ntk_within_4_se(name, parameterization):
     )
     init_fn = SHARED_INIT if parameterization == "ntk" else init_fn
     with jax.enable_x64(False):
-        mc = monte_carlo_kernel_fn(init_fn, apply_fn, jax.random.key(31), M, batch_size=BATCH)
+        mc = monte_carlo_kernel_fn(init_fn, apply_fn, jax.random.key(31), M, networks_per_batch=BATCH,
+                                   standard_error=True)
         est = mc(X.astype(np.float32), get="ntk")
     assert est.ntk.dtype == jnp.float32 and est.nngp is None
     ref = np.asarray(kernel_fn(X, get="ntk"))

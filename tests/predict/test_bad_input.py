@@ -135,3 +135,43 @@ def test_max_learning_rate_bad_input():
         max_learning_rate(K, y_train_size=0)
     with pytest.raises(ValueError, match="ntk_train_train.*positive eigenvalue"):
         max_learning_rate(jnp.zeros((3, 3)), eps=0.0)
+
+
+def test_dicts_of_kernels_are_refused_by_name():
+    """neural-tangents accepts arrays (and, in gp_inference, objects with `.nngp`/`.ntk`);
+    a dict of kernels raises a TypeError naming the argument and what is accepted, instead
+    of numpy's "entry not a 2- or 3- tuple"."""
+    kern = {"nngp": jnp.asarray(P["nngp_dd"]), "ntk": K}
+    with pytest.raises(TypeError, match=r"`k_train_train`.*array.*dict.*\['nngp', 'ntk'\]"):
+        gradient_descent_mse(kern, Y)
+    with pytest.raises(TypeError, match=r"`k_test_train`.*dict"):
+        gradient_descent_mse(K, Y)(1.0, 0.0, 0.0, {"ntk": KTD})
+    with pytest.raises(TypeError, match=r"`k_train_train`.*namedtuple.*dict"):
+        gp_inference(kern, Y)
+    with pytest.raises(TypeError, match=r"`k_test_train`.*namedtuple.*dict"):
+        gp_inference(K, Y)("ntk", {"ntk": KTD})
+    with pytest.raises(TypeError, match=r"`ntk_train_train`.*dict"):
+        max_learning_rate({"ntk": K})
+    x = jnp.asarray(P["x"])
+    as_dict = lambda x1, x2, get: {"nngp": P["nngp_dd"], "ntk": P["ntk_dd"]}  # noqa: E731
+    with pytest.raises(TypeError, match=r"kernel_fn.*dict"):
+        gradient_descent_mse_ensemble(as_dict, x, Y)(1.0, None, "ntk")
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda d: gradient_descent_mse(K, d), "y_train"),
+        (lambda d: gradient_descent_mse(K, Y)(1.0, d), "fx_train_0"),
+        (lambda d: gradient_descent_mse(K, Y)(1.0, 0.0, d, KTD), "fx_test_0"),
+        (lambda d: gp_inference(K, d), "y_train"),
+        (lambda d: gradient_descent_mse_ensemble(lambda *a: None, d, Y), "x_train"),
+        (lambda d: gradient_descent_mse_ensemble(lambda *a: None, jnp.asarray(P["x"]), d), "y_train"),
+    ],
+    ids=["gd_y", "gd_f0", "gd_f0_test", "gp_y", "ensemble_x", "ensemble_y"],
+)
+def test_dicts_of_inputs_targets_and_outputs_are_refused_by_name(call, name):
+    """Targets, inputs and initial outputs as a dict: a TypeError naming the argument (numpy
+    would say "entry not a 2- or 3- tuple")."""
+    with pytest.raises(TypeError, match=rf"`{name}` must be .*array.*dict with keys \['a'\]"):
+        call({"a": Y})

@@ -82,3 +82,38 @@ def test_train_points_as_test_points_interpolate(prob):
     out = fn("nngp", kernels["dd"], kernels["dd"])
     np.testing.assert_allclose(out.mean, p["y"], rtol=0, atol=1e-8)
     np.testing.assert_allclose(out.covariance, 0, atol=1e-8 * np.abs(p["nngp_dd"]).max())
+
+
+def test_empirical_kernels_feed_predict_as_in_neural_tangents_readme():
+    """The README's function-space pattern on a stax MLP (the README itself, verbatim:
+    test_nt_readme_flow.py): `empirical_kernel_fn` returns an array for a string ``get``
+    (into `gradient_descent_mse`) and a namedtuple otherwise (into `gp_inference`). References: the closed forms of the same kernels, e^{−ηtK/|y|} by
+    scipy's expm and K_td K⁻¹ (·) by numpy's solve. Tolerances: derived, the NTK's condition
+    number (~1e3 here) times float64 round-off, with a margin."""
+    import jax
+
+    import widenets as nt
+
+    from .problems import spd_expm
+
+    p = relu_problem()
+    init_fn, apply_fn, _ = stax.serial(stax.Dense(64, W_std=1.5, b_std=0.1), stax.Relu(),
+                                       stax.Dense(3, W_std=1.5, b_std=0.1))
+    x, xt, y = (jnp.asarray(p[k]) for k in ("x", "xt", "y"))
+    shapes = jax.eval_shape(lambda key: init_fn(key, x.shape)[1], jax.random.key(0))  # no compile
+    rng = np.random.default_rng(1)
+    params = jax.tree.map(lambda s: jnp.asarray(rng.standard_normal(s.shape)), shapes)
+    kernel_fn = jax.jit(nt.empirical_kernel_fn(apply_fn, vmap_axes=0), static_argnums=2)
+    ntk_dd = kernel_fn(x, None, "ntk", params)
+    ntk_td = kernel_fn(xt, x, "ntk", params)
+    f0, f0t = apply_fn(params, x), apply_fn(params, xt)
+    train, test = nt.predict.gradient_descent_mse(ntk_dd, y)(5.0, f0, f0t, ntk_td)
+    k, ktd = np.asarray(ntk_dd), np.asarray(ntk_td)
+    decay = spd_expm(k, 5.0 / y.size)
+    np.testing.assert_allclose(train, y + decay @ (f0 - y), rtol=1e-9, atol=1e-12)
+    shift = ktd @ np.linalg.solve(k, (np.eye(len(k)) - decay) @ (y - f0))
+    np.testing.assert_allclose(test, f0t + shift, rtol=1e-9, atol=1e-12)
+    both_dd, both_td = kernel_fn(x, None, None, params), kernel_fn(xt, x, None, params)
+    assert both_dd._fields == ("nngp", "ntk")
+    mean = gp_inference(both_dd, y)("ntk", both_td)  # (the 3-channel NNGP has rank 3 < 12)
+    np.testing.assert_allclose(mean, ktd @ np.linalg.solve(k, p["y"]), rtol=1e-9, atol=1e-12)

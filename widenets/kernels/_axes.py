@@ -14,6 +14,8 @@ N1 == N2) gives (N, k, k). Every layout is one `jnp.einsum` (`pair_spec`, `full_
 """
 from __future__ import annotations
 
+import collections
+import enum
 import functools
 import numbers
 import operator
@@ -23,11 +25,34 @@ from typing import Any
 
 import jax
 
+from .._validation import parse_get
+
 #: names accepted by ``implementation``, indexed by neural-tangents' ``NtkImplementation``
 #: integer codes (0 = auto, 1 = Jacobian contraction, 2 = NTK-vector products, 3 = structured
 #: derivatives, which is not implemented).
 IMPLEMENTATIONS = ("auto", "jacobian_contraction", "ntk_vector_products", "structured_derivatives")
 KERNELS = ("nngp", "ntk")
+
+
+class NtkImplementation(enum.IntEnum):
+    """How an empirical NTK is computed: neural-tangents 0.6.5's enum, same members and codes.
+
+    Accepted wherever ``implementation`` is, as are its integer values and the lower-case
+    member names (``'jacobian_contraction'``). Costs and the ``AUTO`` rule are described in
+    `widenets.kernels._ntk_methods`.
+
+    Attributes:
+      AUTO: 0, the cheaper of 1 and 2 by a FLOP estimate made from shapes.
+      JACOBIAN_CONTRACTION: 1, two reverse-mode Jacobians contracted leaf by leaf (default).
+      NTK_VECTOR_PRODUCTS: 2, NTK-vector products J(x1) (J(x2)ᵀ v) over an output basis.
+      STRUCTURED_DERIVATIVES: 3, neural-tangents' custom interpreter (Novak et al. 2022,
+        arXiv:2206.08720); not implemented: raises `NotImplementedError`.
+    """
+
+    AUTO = 0
+    JACOBIAN_CONTRACTION = 1
+    NTK_VECTOR_PRODUCTS = 2
+    STRUCTURED_DERIVATIVES = 3
 
 
 def check_axes(name: str, axes: Any) -> tuple[int, ...]:
@@ -63,16 +88,10 @@ def check_implementation(implementation: Any) -> str:
     return name
 
 
-def check_get(get: Any) -> tuple[str, ...]:
-    """``get`` ('nngp', 'ntk', a tuple of them, or None for both) as a tuple of names."""
-    if get is None:
-        return KERNELS
-    names = (get,) if isinstance(get, str) else get
-    if not isinstance(names, (tuple, list)) or not all(isinstance(n, str) for n in names):
-        raise TypeError(f"`get` must be None, 'nngp', 'ntk' or a tuple of them, got {get!r}.")
-    if not names or any(n not in KERNELS for n in names):
-        raise ValueError(f"`get` must name kernels among {KERNELS}, got {get!r}.")
-    return tuple(dict.fromkeys(names))
+def check_get(get: Any) -> tuple[tuple[str, ...], bool]:
+    """``get`` ('nngp', 'ntk', a tuple of them, or None for both; case ignored) as
+    ``(names, single)``, `widenets._validation.parse_get`'s reading."""
+    return parse_get(get, KERNELS, default=KERNELS)
 
 
 def check_vmap_axes(vmap_axes: Any) -> tuple[Any, int, dict] | None:
@@ -168,3 +187,55 @@ def check_f(f: Any) -> Callable:
     if not callable(f):
         raise TypeError(f"`f` must be a callable f(params, x, **kwargs), got {type(f).__name__}.")
     return f
+
+
+def swap_perm(ndim: int, trace_axes: tuple[int, ...], diagonal_axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The axis permutation taking a kernel K(x1, x2) of ``ndim`` axes in this layout to
+    K(x2, x1): each (x1-axis, x2-axis) pair swapped, diagonal axes kept.
+
+    The outputs' rank m follows from ``ndim = 2(m − t − d) + d`` (t traced, d diagonal axes).
+    """
+    m2 = ndim - len(diagonal_axes)
+    if m2 < 0 or m2 % 2:
+        raise ValueError(f"a kernel of {ndim} axes does not fit trace_axes={trace_axes}, "
+                         f"diagonal_axes={diagonal_axes}.")
+    m = m2 // 2 + len(trace_axes) + len(diagonal_axes)
+    traced = _canonical("trace_axes", trace_axes, m)
+    diag = _canonical("diagonal_axes", diagonal_axes, m)
+    perm: list[int] = []
+    for axis in range(m):
+        if axis in traced:
+            continue
+        p = len(perm)
+        perm += [p] if axis in diag else [p + 1, p]
+    return tuple(perm)
+
+
+def swap_inputs(trace_axes: tuple[int, ...], diagonal_axes: tuple[int, ...], kernels: Any) -> Any:
+    """Every kernel array in the pytree ``kernels`` (one layout) taken from K(x1, x2) to K(x2, x1)."""
+    return jax.tree.map(lambda k: k.transpose(swap_perm(k.ndim, trace_axes, diagonal_axes)), kernels)
+
+
+def check_structured_flags(j_rules: Any, s_rules: Any, fwd: Any) -> None:
+    """neural-tangents' ``_j_rules``, ``_s_rules`` (bools) and ``_fwd`` (None or a bool): they
+    tune only its structured-derivatives method (code 3), so they are checked and ignored."""
+    for name, value in (("_j_rules", j_rules), ("_s_rules", s_rules)):
+        if not isinstance(value, bool):
+            raise TypeError(f"`{name}` must be a bool, got {value!r}.")
+    if fwd is not None and not isinstance(fwd, bool):
+        raise TypeError(f"`_fwd` must be None or a bool, got {fwd!r}.")
+
+
+@functools.cache
+def result_type(type_name: str, names: tuple[str, ...]) -> type:
+    """The namedtuple type ``type_name`` with fields ``names`` (cached, so equal calls return
+    instances of one type, as neural-tangents' results are)."""
+    return collections.namedtuple(type_name, names)
+
+
+def pack_result(type_name: str, values: dict[str, Any], names: tuple[str, ...], single: bool) -> Any:
+    """neural-tangents' return convention for ``get``: the value itself for a string ``get``,
+    else a namedtuple ``type_name`` with the requested fields in ``get`` order."""
+    if single:
+        return values[names[0]]
+    return result_type(type_name, names)(*(values[n] for n in names))

@@ -22,6 +22,7 @@ one array (neural-tangents also accepts pytrees of outputs).
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -30,19 +31,26 @@ import jax.numpy as jnp
 
 from . import _ntk_methods
 from ._axes import (
+    NtkImplementation,
     check_axes,
     check_f,
     check_get,
     check_implementation,
+    check_structured_flags,
     check_trace_axes,
     check_vmap_axes,
     layout,
+    pack_result,
     pair_spec,
+    swap_inputs,
     traced_size,
 )
 
 __all__ = ["check_get", "check_implementation", "check_trace_axes", "empirical_kernel_fn",
            "empirical_nngp_fn", "empirical_ntk_fn"]
+
+#: neural-tangents' default ``implementation``.
+DEFAULT_IMPLEMENTATION = NtkImplementation.JACOBIAN_CONTRACTION
 
 Array = jax.Array
 ApplyFn = Callable[..., Array]
@@ -127,7 +135,7 @@ def empirical_nngp_fn(
         prod = jnp.einsum(spec, out1, out2, precision=jax.lax.Precision.HIGHEST)
         return prod / traced_size(shape1, traced)
 
-    nngp_fn.diagonal_batch = 0 in diagonal_axes  # read by `batch`
+    _tag_for_batch(nngp_fn, trace_axes, diagonal_axes)
     return nngp_fn
 
 
@@ -136,12 +144,16 @@ def empirical_ntk_fn(
     trace_axes: Any = (-1,),
     diagonal_axes: Any = (),
     vmap_axes: Any = None,
-    implementation: Any = "jacobian_contraction",
+    implementation: Any = DEFAULT_IMPLEMENTATION,
+    _j_rules: bool = True,
+    _s_rules: bool = True,
+    _fwd: bool | None = None,
 ) -> Callable[..., Array]:
     """The NTK of one network, ``J(x1) J(x2)ᵀ / S`` summed over every parameter leaf.
 
-    The signature is neural-tangents 0.6.5's (its private ``_j_rules, _s_rules, _fwd`` are
-    not taken).
+    The signature is neural-tangents 0.6.5's, names, order and defaults; its private
+    ``_j_rules, _s_rules, _fwd`` tune only its structured-derivatives method and are
+    type-checked and ignored here.
 
     Args:
       f: ``f(params, x, **kwargs) -> outputs`` with a leading batch axis; ``params`` any
@@ -156,7 +168,8 @@ def empirical_ntk_fn(
         per-example derivatives are `jax.vmap`-ed, which turns the N² VJP cost into N; if
         examples do interact (batch norm) the result is silently wrong, as in
         neural-tangents. ``out_axes`` is the batch axis of the outputs.
-      implementation: ``'jacobian_contraction'`` (or 1; the default, as in neural-tangents),
+      implementation: an `NtkImplementation` member, its integer code or its lower-case name:
+        ``'jacobian_contraction'`` (1; the default, as in neural-tangents),
         ``'ntk_vector_products'`` (2), ``'auto'`` (0: the cheaper by the FLOP estimate of
         `_ntk_methods`, decided from shapes). ``'structured_derivatives'`` (3) raises
         `NotImplementedError`. Costs: Jacobian contraction ≈ 3F·O·(N1 + N2) + 2P·O·U·N1·N2
@@ -179,6 +192,7 @@ def empirical_ntk_fn(
     diagonal_axes = check_axes("diagonal_axes", diagonal_axes)
     vmap = check_vmap_axes(vmap_axes)
     method = check_implementation(implementation)
+    check_structured_flags(_j_rules, _s_rules, _fwd)
 
     def ntk_fn(x1: Any, x2: Any, params: Any, **kwargs: Any) -> Array:
         _check_params(params)
@@ -186,7 +200,7 @@ def empirical_ntk_fn(
         name = _ntk_methods.choose(prob) if method == "auto" else method
         return _ntk_methods.METHODS[name](prob)
 
-    ntk_fn.diagonal_batch = 0 in diagonal_axes  # read by `batch`
+    _tag_for_batch(ntk_fn, trace_axes, diagonal_axes)
     return ntk_fn
 
 
@@ -195,23 +209,41 @@ def empirical_kernel_fn(
     trace_axes: Any = (-1,),
     diagonal_axes: Any = (),
     vmap_axes: Any = None,
-    implementation: Any = "jacobian_contraction",
+    implementation: Any = DEFAULT_IMPLEMENTATION,
+    _j_rules: bool = True,
+    _s_rules: bool = True,
+    _fwd: bool | None = None,
 ) -> Callable[..., Any]:
     """Both empirical kernels of one network: ``kernel_fn(x1, x2, get, params, **kwargs)``.
 
-    Arguments as `empirical_ntk_fn` (``vmap_axes`` and ``implementation`` apply to the NTK
-    only). ``get`` is 'nngp', 'ntk', a tuple of them or None (both); the result is a dict
-    from the requested names to arrays (neural-tangents returns a namedtuple, or the array
-    itself for a string ``get``).
+    neural-tangents 0.6.5's signature and return convention. Arguments as `empirical_ntk_fn`
+    (``vmap_axes``, ``implementation`` and the private flags apply to the NTK only). ``get``
+    is 'nngp', 'ntk', a tuple of them, or None for ``('nngp', 'ntk')`` (case ignored); the
+    result is the array itself for a string ``get``, else an ``EmpiricalKernel`` namedtuple
+    with the requested fields in ``get`` order (so it can be passed to `widenets.predict`).
+
+    Example:
+      >>> kernel_fn = empirical_kernel_fn(apply_fn, vmap_axes=0)
+      >>> ntk_train_train = kernel_fn(x_train, None, "ntk", params)     # an array
+      >>> k = kernel_fn(x_test, x_train, None, params)                  # k.nngp, k.ntk
     """
     nngp_fn = empirical_nngp_fn(f, trace_axes, diagonal_axes)
-    ntk_fn = empirical_ntk_fn(f, trace_axes, diagonal_axes, vmap_axes, implementation)
+    ntk_fn = empirical_ntk_fn(f, trace_axes, diagonal_axes, vmap_axes, implementation,
+                              _j_rules, _s_rules, _fwd)
 
-    def kernel_fn(x1: Any, x2: Any, get: Any, params: Any, **kwargs: Any) -> dict:
-        names = check_get(get)
+    def kernel_fn(x1: Any, x2: Any, get: Any, params: Any, **kwargs: Any) -> Any:
+        names, single = check_get(get)
         fns = {"nngp": nngp_fn, "ntk": ntk_fn}
-        return {n: fns[n](x1, x2, params, **kwargs) for n in names}
+        values = {n: fns[n](x1, x2, params, **kwargs) for n in names}
+        return pack_result("EmpiricalKernel", values, names, single)
 
-    kernel_fn.diagonal_batch = ntk_fn.diagonal_batch
+    _tag_for_batch(kernel_fn, check_trace_axes(trace_axes), check_axes("diagonal_axes", diagonal_axes))
     return kernel_fn
 
+
+def _tag_for_batch(fn: Callable, trace_axes: tuple, diagonal_axes: tuple) -> None:
+    """Attributes read by `widenets.kernels.batch`: ``diagonal_batch`` (the result has one
+    batch axis, tiled alone) and ``swap_inputs`` (K(x1, x2) → K(x2, x1), so that a Gram is
+    computed from its upper block triangle)."""
+    fn.diagonal_batch = 0 in diagonal_axes
+    fn.swap_inputs = functools.partial(swap_inputs, trace_axes, diagonal_axes)

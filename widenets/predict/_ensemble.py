@@ -10,7 +10,15 @@ import numpy as np
 from .._validation import check_float
 from ._gp_inference import posterior, train_data
 from ._gradient_descent import scaled_times
-from ._inputs import as_kernel, canonical_get, check_bool, is_array, pack
+from ._inputs import (
+    KERNEL_OBJECTS,
+    as_kernel,
+    canonical_get,
+    check_bool,
+    is_array,
+    pack,
+    reject_mapping,
+)
 from ._layout import check_test_kernel, check_train_kernel, kernel_to_2d
 from ._solve import Eigh, decompose
 
@@ -28,6 +36,7 @@ def _needed(get: tuple[str, ...], compute_cov: bool) -> tuple[str, ...]:
 
 
 def _field(out: Any, g: str, what: str) -> Any:
+    reject_mapping(f"kernel_fn(...) for {what}", out, KERNEL_OBJECTS)
     value = getattr(out, g, None)
     if value is None:
         raise ValueError(f"`kernel_fn` returned no {g!r} kernel for {what} (got {type(out).__name__}).")
@@ -107,6 +116,8 @@ def gradient_descent_mse_ensemble(
     learning_rate = check_float("learning_rate", learning_rate, positive=True)
     diag_reg = check_float("diag_reg", diag_reg, nonnegative=True)
     absolute = check_bool("diag_reg_absolute_scale", diag_reg_absolute_scale)
+    reject_mapping("x_train", x_train, "an array of inputs (N, ...)", kernels=False)
+    reject_mapping("y_train", y_train, "an array of targets (N, ...)", kernels=False)
     n_train = int(np.shape(x_train)[0]) if np.ndim(x_train) else None
     if n_train is None or np.shape(y_train)[:1] != (n_train,):
         raise ValueError(
@@ -147,7 +158,7 @@ def gradient_descent_mse_ensemble(
         t: Any = None, x_test: Any = None, get: Any = None, compute_cov: bool = False,
         **kernel_fn_test_test_kwargs: Any,
     ) -> Any:
-        names, single, _ = canonical_get(get, ("nngp", "ntk"))
+        names, single = canonical_get(get, ("nngp", "ntk"))
         compute_cov = check_bool("compute_cov", compute_cov)
         need = _needed(names, compute_cov)
         load(need)
@@ -156,6 +167,7 @@ def gradient_descent_mse_ensemble(
         k_td = k_tt = None
         test_shape = None
         if x_test is not None:
+            reject_mapping("x_test", x_test, "None or an array of inputs (N_test, ...)", kernels=False)
             kw_td, kw_tt = _test_kwargs(kernel_fn_train_train_kwargs, kernel_fn_test_test_kwargs)
             out_td = kernel_fn(x_test, x_train, need, **kw_td)
             k_td = {}

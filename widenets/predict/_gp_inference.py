@@ -8,8 +8,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import as_float_array, check_float
-from ._inputs import as_kernel, canonical_get, check_bool, is_array, kernel_field, pack
+from .._validation import check_float
+from ._inputs import (
+    KERNEL_OBJECTS,
+    as_array,
+    as_kernel,
+    canonical_get,
+    check_bool,
+    is_array,
+    kernel_field,
+    pack,
+    reject_mapping,
+)
 from ._layout import (
     Layout,
     check_test_kernel,
@@ -49,21 +59,20 @@ class TrainData(NamedTuple):
 
 
 def train_data(y_train: Any, dtype, trace_axes: Any) -> TrainData:
-    y = as_float_array("y_train", y_train, min_ndim=1).astype(dtype)
+    y = as_array("y_train", y_train, min_ndim=1).astype(dtype)
     layout = make_layout(trace_axes, y.shape)
     return TrainData(targets_to_2d(y, layout), layout, y.size, dtype)
 
 
-def first_kernel(k: Any) -> Any:
+def first_kernel(k: Any, name: str = "k_train_train") -> Any:
     """NT's rule: an array, else the first non-None of ``k.nngp``, ``k.ntk``."""
     if is_array(k):
         return k
+    reject_mapping(name, k, KERNEL_OBJECTS)
     for g in ("nngp", "ntk"):
         if getattr(k, g, None) is not None:
             return getattr(k, g)
-    raise TypeError(
-        f"`k_train_train` must be an array or have `.nngp`/`.ntk` kernels, got {type(k).__name__}."
-    )
+    raise TypeError(f"`{name}` must be {KERNEL_OBJECTS}, got {type(k).__name__}.")
 
 
 def posterior(
@@ -154,7 +163,7 @@ def gp_inference(
             return decompose(f"k_train_train.{g}", k_dd(g), diag_reg, absolute)
 
     def predict_fn(get: Any = None, k_test_train: Any = None, k_test_test: Any = None) -> Any:
-        names, single, _ = canonical_get(get, ("nngp", "ntk", "ntkgp"))
+        names, single = canonical_get(get, ("nngp", "ntk", "ntkgp"))
         flows = tuple(dict.fromkeys("ntk" if g == "ntkgp" else g for g in names))
         eigs = {k: eigh(k) for k in flows}
         s = np.full((1,), np.inf, dtype=dtype)
@@ -173,7 +182,7 @@ def gp_inference(
                 "needs both NNGP and NTK kernels: pass `k_train_train` and `k_test_train` "
                 "as objects with `.nngp` and `.ntk` (e.g. a widenets.stax Kernel)."
             )
-        ktd_first = as_kernel("k_test_train", first_kernel(k_test_train), dtype)
+        ktd_first = as_kernel("k_test_train", first_kernel(k_test_train, "k_test_train"), dtype)
         check_test_kernel("k_test_train", ktd_first, layout)
         test_shape = tuple(ktd_first.shape[0::2])
         td_names = flows + (("nngp",) if cov and "ntk" in names else ())

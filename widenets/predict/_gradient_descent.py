@@ -7,8 +7,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import as_float_array, check_float
-from ._inputs import as_kernel, as_outputs, check_bool
+from .._validation import check_float
+from ._inputs import as_array, as_kernel, as_outputs, check_bool
 from ._layout import (
     Layout,
     check_test_kernel,
@@ -107,7 +107,7 @@ def gradient_descent_mse(
     """
     k = as_kernel("k_train_train", k_train_train)
     dtype = k.dtype
-    y = as_float_array("y_train", y_train, min_ndim=1).astype(dtype)
+    y = as_array("y_train", y_train, min_ndim=1).astype(dtype)
     learning_rate = check_float("learning_rate", learning_rate, positive=True)
     diag_reg = check_float("diag_reg", diag_reg, nonnegative=True)
     absolute = check_bool("diag_reg_absolute_scale", diag_reg_absolute_scale)
