@@ -51,7 +51,7 @@ import optax  # noqa: E402
 import _common  # noqa: E402
 from widenets.mup._sweep import run_sweep  # noqa: E402
 from widenets.mup._trainer import Trainer, is_diverged, seed_key, train  # noqa: E402
-from widenets.reproduce._io import write_json_atomic  # noqa: E402
+from widenets.reproduce import write_json_atomic  # noqa: E402
 
 DEFAULT_OUT = os.path.join(HERE, "results", "bench_sweep.json")
 LOG2_LRS = tuple(np.arange(-5.0, 1.01, 0.5))  # 13 points

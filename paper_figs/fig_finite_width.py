@@ -1,6 +1,6 @@
 """Finite-width corrections: theory vs ensembles of finite networks at initialisation.
 
-Three figures (issue 4; THEORY.md §3; Roberts, Yaida & Hanin, *The Principles of Deep Learning
+Three figures (docs/theory/finite-width.md; Roberts, Yaida & Hanin, *The Principles of Deep Learning
 Theory*, arXiv:2106.10165, ch. 4; Antognini 2019, arXiv:1908.10030; Hanin & Nica 2019,
 arXiv:1909.05989):
 
@@ -16,7 +16,7 @@ arXiv:1909.05989):
   shift of a when a 1/n³ term is added to the fit.
 - ``ntk_fluctuations`` — Var Θ / E[Θ]² of the NTK diagonal of ReLU networks (C_W = 2, NTK
   parameterisation) against L/n, several widths. No constant is asserted (the literature gives
-  none that holds here, THEORY.md §3); the fitted slope is reported. Compared: E[Θ] against the
+  none that holds here: Hanin & Nica 2019 bound it up to constants); the fitted slope is reported. Compared: E[Θ] against the
   infinite-width NTK (4 SE; for ReLU the forward and backward second moments are exact at every
   width, so no bias term is added).
 """

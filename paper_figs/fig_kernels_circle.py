@@ -62,7 +62,7 @@ def kernel_rows(init_fn, apply_fn, key, n_nets: int, x0, xs, batch: int = 8):
     def one(k):
         _, params = init_fn(k, xs.shape)
         kernels = kernel_fn(xs, x0, None, params)  # each (points, 1); mean over readout channels
-        return kernels["nngp"][:, 0], kernels["ntk"][:, 0]
+        return kernels.nngp[:, 0], kernels.ntk[:, 0]
 
     keys = jax.random.split(key, n_nets).reshape(n_nets // batch, batch, -1)
     nngp, ntk = jax.lax.map(jax.jit(jax.vmap(one)), keys)

@@ -1,9 +1,9 @@
-"""μP and learning-rate transfer on real data, and coordinate checks (THEORY.md §4).
+"""μP and learning-rate transfer on real data, and coordinate checks (docs/theory/mup.md).
 
 Figure ``mup_transfer`` (Tensor Programs V, arXiv:2203.03466, Fig. 1 style, on sklearn's digits):
 training loss after 100 SGD steps (batch 128, MLP 64 → n → n → 10, ReLU, MSE on one-hot targets,
 base width 64) against log2 η, one curve per width, SP and μP side by side, and the optimal
-log2 η* against width. Comparisons (issue 5, test 2): μP |slope of log2 η* on log2 n| ≤ 0.25
+log2 η* against width. Comparisons (the transfer claims of TP V, as tested in tests/mup/test_transfer.py): μP |slope of log2 η* on log2 n| ≤ 0.25
 and |Δ| ≤ 1 between the smallest and largest width; SP slope ≤ −0.5; under μP the best loss at
 the largest width is below that at the smallest by more than 4 SE. The sweeps are written to
 ``out_dir/sweeps/*.jsonl`` as they run, so an interrupted run resumes.
@@ -55,7 +55,7 @@ def digits_sweep(name: str, cfg: dict, out_dir: Path, progress: bool = False):
 
 
 def transfer_comparisons(tables: dict) -> list[Comparison]:
-    """The claims of issue 5, test 2, as comparisons."""
+    """The transfer claims (module docstring; tests/mup/test_transfer.py) as comparisons."""
     mup, sp = tables["mup"], tables["sp"]
     fit_mup, fit_sp = lr_slope(mup), lr_slope(sp)
     best = best_loss(mup)

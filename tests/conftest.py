@@ -5,6 +5,10 @@
 - Rank promotion raises: adding a ``(n,)`` array to an ``(n, 1)`` one is an error rather
   than a silent ``(n, n)`` broadcast. Tests that need broadcasting say so with explicit
   reshapes.
+- Dtype promotion is strict: a silent float32/float64 mix is an error, so a library function
+  that promotes a float32 input to float64 (or truncates the other way) fails loudly. A test
+  of a third-party path that mixes dtypes on purpose (optax's Adam state, say) relaxes it
+  locally with ``jax.numpy_dtype_promotion("standard")``.
 - Matplotlib uses the non-interactive Agg backend, so figure code runs with no display.
 """
 import os
@@ -15,18 +19,4 @@ import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
-
-
-import contextlib  # noqa: E402
-
-
-@contextlib.contextmanager
-def strict_jax_config():
-    """x64 on, strict dtype promotion (a silent float32/float64 mix is an error) and rank
-    promotion = raise; used by the packages whose tests opt in (their conftest.py)."""
-    with (
-        jax.enable_x64(True),
-        jax.numpy_dtype_promotion("strict"),
-        jax.numpy_rank_promotion("raise"),
-    ):
-        yield
+jax.config.update("jax_numpy_dtype_promotion", "strict")

@@ -1,6 +1,6 @@
 """Independent references for the theory tests: scalar recursions by scipy quadrature.
 
-These re-derive THEORY §3's single-input recursions with `scipy.integrate.quad` and plain
+These re-derive the single-input recursions of PDLT (arXiv:2106.10165, ch. 4) with `scipy.integrate.quad` and plain
 numpy, sharing no code with `widenets.edgeworth` (only the activation functions themselves).
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ def gauss_avg(g: Callable[[float], float], var: float) -> float:
 
 
 def scalar_recursion(act: str, q0: float, widths, C_W: float, C_b: float) -> dict[str, np.ndarray]:
-    """Single-input leading-1/n statistics per layer (index 0 ↔ z¹), THEORY §3 with fan-ins:
+    """Single-input leading-1/n statistics per layer (index 0 ↔ z¹), PDLT ch. 4 with fan-ins:
 
     K' = C_b + C_W⟨σ²⟩,  χ = C_W⟨σ²(z²−K)⟩/(2K²),
     c' = (C_W²/n_ℓ)(⟨σ⁴⟩ − ⟨σ²⟩²) + χ² c          (c = Var Ĝ = V/n),

@@ -7,7 +7,7 @@ References each assertion compares against:
 - the first layer is exactly N(0, K¹), K¹ = C_b + C_W x xᵀ/d: covariance within 4 SE, all
   fourth cumulants 0 within 4 SE, and a Kolmogorov–Smirnov test;
 - one hidden layer: E y² = C_b + C_W⟨σ²⟩_{K¹} and κ4 = (C_W²/n)[m4⟨σ⁴⟩ − 3⟨σ²⟩²] exactly
-  (sum of n i.i.d. terms; THEORY §3), ⟨σ²⟩ from the dual's closed form / Gauss–Hermite.
+  (sum of n i.i.d. terms; Antognini 2019, arXiv:1908.10030), ⟨σ²⟩ from the dual's closed form / Gauss–Hermite.
 """
 from __future__ import annotations
 
@@ -195,7 +195,7 @@ def test_sample_preactivations_rejects_bad_input(kwargs, exc, name):
 
 
 def test_dual_without_fn_is_rejected():
-    kernel_only = duals.Dual("kernel only", None, lambda a, b, c: c, lambda a, b, c: c)
+    kernel_only = duals.from_nngp_fn(None, lambda a, b, c: c, lambda a, b, c: c, name="kernel only")
     with pytest.raises(ValueError, match="`dual`"):
         sample_preactivations(key_for(8), unit_inputs(1), kernel_only, (3,), n_networks=2)
 

@@ -1,4 +1,4 @@
-"""Finite-width theory vs ensembles of finite networks at initialisation (issue 4, points 1–5).
+"""Finite-width theory vs ensembles of finite networks at initialisation (docs/theory/finite-width.md).
 
 Every comparison is a Monte-Carlo estimate against a theory value, with tolerance
 

@@ -1,6 +1,6 @@
 """Coord checks (TP V §D.1): per-layer activation sizes after a few SGD steps against width.
 
-Acceptance (issue 5, test 3): under μP every layer's log-log slope at step 3 has |slope| ≤ 0.15;
+Acceptance: under μP every layer's log-log slope at step 3 has |slope| ≤ 0.15;
 under SP the output layer's slope is ≥ 0.3. Same data, learning rate and seeds for both; the
 readout starts at zero (TP V's recommendation for μP, used for both parametrizations), so every
 output size is the size of what training put there.

@@ -1,7 +1,7 @@
 """One GD step of a linear MLP (`widenets.mup.theory`): the exact polynomial against jax.grad,
-the sympy infinite-width limit against finite-width coefficients, and the acceptance test of
-issue 5 — under μP η*_n → η*_∞ at rate ≈ n^{−1/2}, under SP η*_n → 0 (Hayou 2025,
-arXiv:2511.01734; THEORY §4).
+the sympy infinite-width limit against finite-width coefficients, and the acceptance test —
+under μP η*_n → η*_∞ at rate ≈ n^{−1/2}, under SP η*_n → 0 (Hayou 2025, arXiv:2511.01734;
+docs/theory/mup.md).
 
 Statistics use fixed keys; tolerances come from standard errors over seeds (jackknife for the
 fitted slopes, whose widths share random draws)."""
@@ -186,7 +186,7 @@ def test_limit_polynomial_matches_finite_width_coefficients(sampled):
 
 
 def test_mup_optimum_converges_and_sp_optimum_vanishes(sampled):
-    """Acceptance (issue 5): μP |η*_n − η*_∞| (seed mean) has log-log slope in [−0.8, −0.3]
+    """Acceptance: μP |η*_n − η*_∞| (seed mean) has log-log slope in [−0.8, −0.3]
     over n = 64…2048 (theory −1/2, Hayou 2025); SP η*_n has slope ≤ −0.5 (theory −1)."""
     _, _, eta_inf, optima = sampled
     mup, sp = optima["mup"], optima["sp"]
@@ -229,38 +229,54 @@ def test_sp_and_ntp_limits_given_the_init_output():
 
 
 # ----------------------------------------------------------------------------- bad input
-def test_bad_inputs_name_the_argument():
-    x, y = regression_data(n_data=4, d=3)
-    ws = [np.ones((5, 3)), np.ones((5, 5)), np.ones(5)]
-    bad_shape, bad_value = [ws[0], np.ones((5, 4)), ws[2]], [ws[0], np.full((5, 5), np.nan), ws[2]]
-    lrs = [1.0, 1.0, 1.0]
-    cases = [
-        (lambda: theory.one_step_loss_polynomial(x[:, 0], y, ws, lrs), ValueError, "`x`"),
-        (lambda: theory.one_step_loss_polynomial(x, y[:3], ws, lrs), ValueError, "`y`"),
-        (lambda: theory.one_step_loss_polynomial(x, y, bad_shape, lrs), ValueError, r"`weights\[1\]`"),
-        (lambda: theory.one_step_loss_polynomial(x, y, [ws[0], ws[1], np.ones(4)], lrs), ValueError, r"`weights\[2\]`"),
-        (lambda: theory.one_step_loss_polynomial(x, y, bad_value, lrs), ValueError, r"`weights\[1\]`"),
-        (lambda: theory.one_step_loss_polynomial(x, y, ws[0], lrs), TypeError, "`weights`"),
-        (lambda: theory.one_step_loss_polynomial(x, y, ws, lrs[:2]), ValueError, "`lr_multipliers`"),
-        (lambda: theory.one_step_loss_polynomial(x, y, ws, [1.0, "a", 1.0]), TypeError, r"`lr_multipliers\[1\]`"),
-        (lambda: theory.optimal_learning_rate([1.0, 2.0], 0.0), ValueError, "`eta_max`"),
-        (lambda: theory.gd_losses(x, y, ws, lrs, np.ones((2, 2)), 1), ValueError, "`etas`"),
-        (lambda: theory.gd_losses(x, y, ws, lrs, [0.1], -1), ValueError, "`steps`"),
-        (lambda: theory.optimal_learning_rate(np.ones((2, 0)), 1.0), ValueError, "`coeffs`"),
-        (lambda: theory.linear_mlp_scalings("adam", 8, 8, input_dim=3), ValueError, "`name`"),
-        (lambda: theory.linear_mlp_scalings("mup", 0, 8, input_dim=3), ValueError, "`width`"),
-        (lambda: theory.linear_mlp_scalings("mup", 8, 8, -1.0, input_dim=3), ValueError, "`sigma`"),
-        (lambda: theory.linear_mlp_scalings("mup", 8, 2.5, input_dim=3), TypeError, "`base_width`"),
-        (lambda: theory.init_linear_mlp(0, theory.linear_mlp_scalings("sp", 8, 8, input_dim=3), 1), TypeError, "`key`"),
-        (lambda: theory.limit_one_step_loss(x, y, 1, parametrization="mf"), ValueError, "`parametrization`"),
-        (lambda: theory.limit_one_step_loss(x, y, -1), ValueError, "`hidden_layers`"),
-        (lambda: theory.limit_one_step_loss(x, y, 1, f0=np.ones(3)), ValueError, "`f0`"),
-        (lambda: theory.sample_one_step_polynomials(jax.random.key(0), x, y, 1, [8, 0]), ValueError, r"`widths\[1\]`"),
-        (lambda: theory.scalings_from_parametrization("mup", 8, 8, input_dim=3), TypeError, "`parametrization`"),
-    ]
-    for fn, err, match in cases:
-        with pytest.raises(err, match=match):
-            fn()
+_BX, _BY = regression_data(n_data=4, d=3)
+_BW = [np.ones((5, 3)), np.ones((5, 5)), np.ones(5)]
+_BAD_SHAPE = [_BW[0], np.ones((5, 4)), _BW[2]]
+_BAD_VALUE = [_BW[0], np.full((5, 5), np.nan), _BW[2]]
+_LRS = [1.0, 1.0, 1.0]
+BAD_INPUTS = [
+    pytest.param(lambda: theory.one_step_loss_polynomial(_BX[:, 0], _BY, _BW, _LRS), ValueError, "`x`", id="x-1d"),
+    pytest.param(lambda: theory.one_step_loss_polynomial(_BX, _BY[:3], _BW, _LRS), ValueError, "`y`", id="y-length"),
+    pytest.param(lambda: theory.one_step_loss_polynomial(_BX, _BY, _BAD_SHAPE, _LRS), ValueError, r"`weights\[1\]`",
+                 id="weights-shape"),
+    pytest.param(lambda: theory.one_step_loss_polynomial(_BX, _BY, [_BW[0], _BW[1], np.ones(4)], _LRS), ValueError,
+                 r"`weights\[2\]`", id="readout-shape"),
+    pytest.param(lambda: theory.one_step_loss_polynomial(_BX, _BY, _BAD_VALUE, _LRS), ValueError, r"`weights\[1\]`",
+                 id="weights-nan"),
+    pytest.param(lambda: theory.one_step_loss_polynomial(_BX, _BY, _BW[0], _LRS), TypeError, "`weights`",
+                 id="weights-not-a-list"),
+    pytest.param(lambda: theory.one_step_loss_polynomial(_BX, _BY, _BW, _LRS[:2]), ValueError, "`lr_multipliers`",
+                 id="lr-multipliers-length"),
+    pytest.param(lambda: theory.one_step_loss_polynomial(_BX, _BY, _BW, [1.0, "a", 1.0]), TypeError,
+                 r"`lr_multipliers\[1\]`", id="lr-multiplier-type"),
+    pytest.param(lambda: theory.optimal_learning_rate([1.0, 2.0], 0.0), ValueError, "`eta_max`", id="eta-max"),
+    pytest.param(lambda: theory.gd_losses(_BX, _BY, _BW, _LRS, np.ones((2, 2)), 1), ValueError, "`etas`", id="etas-2d"),
+    pytest.param(lambda: theory.gd_losses(_BX, _BY, _BW, _LRS, [0.1], -1), ValueError, "`steps`", id="steps-negative"),
+    pytest.param(lambda: theory.optimal_learning_rate(np.ones((2, 0)), 1.0), ValueError, "`coeffs`", id="coeffs-empty"),
+    pytest.param(lambda: theory.linear_mlp_scalings("adam", 8, 8, input_dim=3), ValueError, "`name`", id="scalings-name"),
+    pytest.param(lambda: theory.linear_mlp_scalings("mup", 0, 8, input_dim=3), ValueError, "`width`", id="width-zero"),
+    pytest.param(lambda: theory.linear_mlp_scalings("mup", 8, 8, -1.0, input_dim=3), ValueError, "`sigma`",
+                 id="sigma-negative"),
+    pytest.param(lambda: theory.linear_mlp_scalings("mup", 8, 2.5, input_dim=3), TypeError, "`base_width`",
+                 id="base-width-float"),
+    pytest.param(lambda: theory.init_linear_mlp(0, theory.linear_mlp_scalings("sp", 8, 8, input_dim=3), 1), TypeError,
+                 "`key`", id="key-int"),
+    pytest.param(lambda: theory.limit_one_step_loss(_BX, _BY, 1, parametrization="mf"), ValueError,
+                 "`parametrization`", id="limit-parametrization"),
+    pytest.param(lambda: theory.limit_one_step_loss(_BX, _BY, -1), ValueError, "`hidden_layers`",
+                 id="hidden-layers-negative"),
+    pytest.param(lambda: theory.limit_one_step_loss(_BX, _BY, 1, f0=np.ones(3)), ValueError, "`f0`", id="f0-length"),
+    pytest.param(lambda: theory.sample_one_step_polynomials(jax.random.key(0), _BX, _BY, 1, [8, 0]), ValueError,
+                 r"`widths\[1\]`", id="widths-zero"),
+    pytest.param(lambda: theory.scalings_from_parametrization("mup", 8, 8, input_dim=3), TypeError,
+                 "`parametrization`", id="parametrization-str"),
+]
+
+
+@pytest.mark.parametrize(("fn", "err", "match"), BAD_INPUTS)
+def test_bad_inputs_name_the_argument(fn, err, match):
+    with pytest.raises(err, match=match):
+        fn()
 
 
 def test_optimal_learning_rate_over_leading_axes():

@@ -1,11 +1,11 @@
-"""Learning-rate transfer on real data (issue 5, test 2; THEORY.md §4; TP V arXiv:2203.03466).
+"""Learning-rate transfer on real data (docs/theory/mup.md; TP V arXiv:2203.03466).
 
 sklearn's digits, MLP 64 → n → n → 10, ReLU, MSE on one-hot targets, SGD with batch 128 for 100
 steps, base width 64, widths 64…1024, 3 seeds, log2 η on a 0.5 grid. Claims:
 
 * μP: the optimal log2 η* does not move with the width: |slope on log2 n| ≤ 0.25 and
   |Δ| ≤ 1 between widths 64 and 1024;
-* SP: η* drifts down, slope ≤ −0.5 (the pilot of THEORY.md measured −0.95);
+* SP: η* drifts down, slope ≤ −0.5 (a pilot run of this set-up measured −0.95);
 * μP: the best loss improves with the width (width 1024 below width 64 by more than 4 SE).
 
 The LR grids are wide enough that no optimum sits on a grid edge (asserted), so the argmins are

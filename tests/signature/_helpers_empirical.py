@@ -7,6 +7,7 @@ References here are written in plain NumPy loops, independently of `widenets.sig
   U_{i+1,j+1} = U_{i,j+1} + U_{i+1,j} − U_{ij} + c⟨Δx^i, Δy^j⟩ U_{ij}, U_{0,·} = U_{·,0} = 1, because
   expanding the recursion sums c^n Π_r g_{i_r j_r} over i_1 < … < i_n, j_1 < … < j_n.
 * `naive_explicit_limit`: the homogeneous finite-depth limit recursion cell by cell.
+* `naive_inhomogeneous_limit`: the inhomogeneous one (forward Euler along the diagonal) step by step.
 """
 from __future__ import annotations
 
@@ -72,6 +73,22 @@ def naive_explicit_limit(x, y, nngp, s0sq: float, sa2: float, sb2: float) -> flo
             h = sa2 * nngp(qx[i], qy[j], k[i, j]) + sb2
             k[i + 1, j + 1] = k[i, j + 1] + k[i + 1, j] - k[i, j] + h * float(dx[i] @ dy[j])
     return float(k[-1, -1])
+
+
+def naive_inhomogeneous_limit(x, y, nngp, s0sq: float, sa2: float, sb2: float) -> float:
+    """Inhomogeneous limit K(1) by forward Euler along the diagonal, step by step:
+    K_{k+1} = K_k + (σ_A² V(Σ_k) + σ_b²)⟨Δx^k, Δy^k⟩/Δt with Δt = 1/(L − 1), the self kernels
+    K^{xx}, K^{yy} advanced alongside (x, y of the same length L)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    dt = 1.0 / (x.shape[0] - 1)
+    kxx = kyy = kxy = s0sq
+    for dx, dy in zip(np.diff(x, axis=0), np.diff(y, axis=0)):
+        fxx = sa2 * nngp(kxx, kxx, kxx) + sb2
+        fyy = sa2 * nngp(kyy, kyy, kyy) + sb2
+        fxy = sa2 * nngp(kxx, kyy, kxy) + sb2
+        kxx, kyy, kxy = (kxx + fxx * float(dx @ dx) / dt, kyy + fyy * float(dy @ dy) / dt,
+                         kxy + fxy * float(dx @ dy) / dt)
+    return float(kxy)
 
 
 def mean_and_se(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:

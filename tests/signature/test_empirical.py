@@ -197,7 +197,7 @@ def test_bad_input():
     with pytest.raises(TypeError, match="`dual`"):
         controlled_resnet(key, x, jnp.tanh, 4)
     with pytest.raises(ValueError, match="no activation"):
-        controlled_resnet(key, x, duals.Dual("k", None, relu.nngp, relu.ntk), 4)
+        controlled_resnet(key, x, duals.from_nngp_fn(None, relu.nngp, relu.ntk, name="k"), 4)
     with pytest.raises(ValueError, match="`width`"):
         controlled_resnet(key, x, relu, 0)
     with pytest.raises(TypeError, match="`width`"):

@@ -1,4 +1,4 @@
-"""Spectral bias of finite networks (issue 7, acceptance tests 4 and 5) and the helpers behind it.
+"""Spectral bias of finite networks (docs/theory/spectral.md) and the helpers behind it.
 
 Test 4 — per-degree GD rates of a wide two-layer ReLU network on the circle against the NTK.
 On n equispaced points the infinite-width Gram Θ/n is circulant; its eigenvalue on the Fourier
@@ -267,7 +267,8 @@ def test_snake_kernels_match_monte_carlo():
     x = np.linspace(-2.0, 2.0, 5)[:, None]
     init_fn, apply_fn, kernel_fn = stax.serial(stax.Dense(512, W_std=1.5, b_std=0.5), stax.Snake(SNAKE_A),
                                                stax.Dense(1, b_std=0.5))
-    mc = monte_carlo_kernel_fn(init_fn, apply_fn, jax.random.key(3), 128, batch_size=64)(x, None)
+    mc = monte_carlo_kernel_fn(init_fn, apply_fn, jax.random.key(3), 128, networks_per_batch=64,
+                               standard_error=True)(x, None)
     exact = kernel_fn(x, None, ("nngp", "ntk"))
     for name, ex, mean, se in (("nngp", exact[0], mc.nngp, mc.nngp_se), ("ntk", exact[1], mc.ntk, mc.ntk_se)):
         z = np.abs(np.asarray(mean) - np.asarray(ex)) / np.asarray(se)

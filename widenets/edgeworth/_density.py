@@ -2,7 +2,7 @@
 
 For a centred symmetric variable with variance K, excess kurtosis γ₂ = κ4/K² = O(1/n) and
 sixth cumulant κ6 = O(1/n²), the Edgeworth expansion in u = y/√K reads (e.g. Hall, *The
-Bootstrap and Edgeworth Expansion*, §2.2; Antognini 2019, arXiv:1908.10030; THEORY §3)
+Bootstrap and Edgeworth Expansion*, §2.2; Antognini 2019, arXiv:1908.10030)
 
     p(y) = φ(u)/√K · [1 + γ₂/24·He4(u)                                       (order 1, O(1/n))
                         + κ6/(720K³)·He6(u) + γ₂²/1152·He8(u)]              (order 2, O(1/n²))

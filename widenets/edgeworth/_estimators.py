@@ -18,7 +18,7 @@ computed as the sample variance of the linearised values ψ_j = ∇f(m̄)·(m_j 
 the neuron average as the unit makes the SE honest whatever the correlation between neurons
 (naively treating the M·k neurons as independent underestimates it when they are positively
 correlated). It also needs no Gaussian assumption: the textbook √(24/M) for the SE of the
-excess kurtosis holds only for near-Gaussian data (THEORY §3).
+excess kurtosis holds only for near-Gaussian data (docs/theory/finite-width.md).
 
 **Zero mean.** All network outputs are symmetric in law (W → −W), so their odd moments vanish
 and the cumulants are polynomials in the *raw* even moments: κ4 = μ4 − 3μ2²,

@@ -25,7 +25,7 @@ def check_dual(dual: Any) -> duals.Dual:
     """A `widenets.duals.Dual` with an activation ``fn`` (needed inside the quadratures)."""
     if not isinstance(dual, duals.Dual):
         raise TypeError(f"`dual` must be a widenets.duals.Dual, got {type(dual).__name__}.")
-    if dual.fn is None:
+    if not dual.has_fn:
         raise ValueError(f"`dual` ({dual.name}) has no activation `fn`; networks and cumulants need it.")
     return dual
 

@@ -2,7 +2,7 @@
 
 A one-hidden-layer output y = b + Σ_i v_i σ(h_i) is a sum of i.i.d. terms; its cumulants
 depend on the readout law only through m4 = E v⁴/(E v²)² and m6 = E v⁶/(E v²)³ (Antognini
-2019, arXiv:1908.10030; THEORY §3). Each law samples unit-variance draws; scale by √(C_W/n).
+2019, arXiv:1908.10030). Each law samples unit-variance draws; scale by √(C_W/n).
 """
 from __future__ import annotations
 

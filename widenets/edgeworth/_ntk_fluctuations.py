@@ -7,8 +7,8 @@ fluctuates, and for ReLU nets Hanin & Nica (2019, arXiv:1909.05989, Thm 1) show
     E[Θ²]/E[Θ]² ≈ exp(5 Σ_ℓ 1/n_ℓ)   (up to constants; grows with depth/width ratio),
 
 so the relative variance Var Θ/E[Θ]² increases with L/n and stays O(1) only when L ≪ n.
-(The measured slope of Var Θ/E[Θ]² in L/n drifts from ≈ 2.7 to ≈ 6, THEORY §3; no constant
-is asserted here.)
+(Measured, the slope of Var Θ/E[Θ]² in L/n drifts from ≈ 2.7 to ≈ 6 over the range of L/n,
+so no constant is asserted here; see docs/theory/finite-width.md.)
 
 Networks are built with `widenets.stax` in the NTK parameterisation,
 ``depth × (Dense(width, W_std=√C_W, b_std=√C_b), act) + Dense(1, W_std=√C_W, b_std=√C_b)``

@@ -11,7 +11,7 @@ the variance). For one term, with s = σ(h) and E v^{2k} = m_{2k}(C_W/n)^k:
 
 (κ6 = μ6 − 15μ4μ2 + 30μ2³ for a centred symmetric variable; the μ3 terms vanish.) Summing n
 terms: K = C_b + C_W⟨σσ⟩_{K¹}, κ4 = (C_W²/n)[…], κ6 = (C_W³/n²)[…] — Antognini 2019,
-arXiv:1908.10030; THEORY §3. ⟨σσ⟩ uses the dual's closed form; ⟨σσσσ⟩ and ⟨σ⁶⟩ use
+arXiv:1908.10030. ⟨σσ⟩ uses the dual's closed form; ⟨σσσσ⟩ and ⟨σ⁶⟩ use
 Gauss–Hermite quadrature (`widenets.duals.gaussian_expectation_nd` / `gaussian_expectation`).
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Leading 1/n cumulants of a deep MLP: the kernel, the four-point vertex, the kernel shift.
 
-Network (THEORY §3): z¹ = b + W x, z^{ℓ+1} = b + W σ(z^ℓ), W_ij ~ N(0, C_W/fan_in),
+Network (PDLT, arXiv:2106.10165, ch. 4): z¹ = b + W x, z^{ℓ+1} = b + W σ(z^ℓ), W_ij ~ N(0, C_W/fan_in),
 b ~ N(0, C_b). Given layer ℓ (width n_ℓ), the neurons of z^{ℓ+1} are i.i.d. N(0, Ĝ^{ℓ+1}) with
 the empirical kernel Ĝ^{ℓ+1}_{ab} = C_b + (C_W/n_ℓ) Σ_j σ(z_{j;a}) σ(z_{j;b}) (exact for
 Gaussian weights). Write K for the infinite-width kernel, C^ℓ = Cov(Ĝ^ℓ, Ĝ^ℓ) (``cov_G``) and
@@ -20,8 +20,8 @@ with D_12^{β1β2} = ½⟨σ1σ2 H^{β1β2}⟩, C¹ = 0, δK¹ = 0. The first te
 covariance, the second the covariance of ⟨σσ⟩_{Ĝ} between different neurons. The joint
 fourth cumulant of one neuron of a Gaussian scale mixture is the pairing sum
 κ(abcd) = C(ab,cd) + C(ac,bd) + C(ad,bc), and V^ℓ = n_{ℓ−1} C^ℓ is PDLT's four-point vertex.
-For one input, C_W D = χ∥ = C_W⟨σ²(z² − K)⟩/(2K²) and these are THEORY §3's scalar
-recursions for V and K¹ = n δK. One Gauss–Hermite pass per layer
+For one input, C_W D = χ∥ = C_W⟨σ²(z² − K)⟩/(2K²) and these are the scalar
+recursions for V and K¹ = n δK of PDLT §4.1 (docs/theory/finite-width.md). One Gauss–Hermite pass per layer
 (`widenets.duals.gaussian_expectation_nd`) yields every average; ⟨σσ⟩ uses the dual's closed
 form, and the diagonal ⟨σ_a⁴⟩ the 1-D rule.
 """

@@ -1,6 +1,6 @@
 """Ensembles of finite-width MLPs: preactivations of independent networks.
 
-Network (THEORY §3; PDLT, arXiv:2106.10165, ch. 4), one per ensemble member:
+Network (PDLT, arXiv:2106.10165, ch. 4), one per ensemble member:
 
     z¹ = b¹ + W¹ x,              W¹_ij ~ N(0, C_W/d),
     z^{ℓ+1} = b^{ℓ+1} + W^{ℓ+1} σ(z^ℓ),   W^{ℓ+1}_ij ~ N(0, C_W/n_ℓ),   b ~ N(0, C_b),
@@ -162,7 +162,7 @@ def sample_preactivations(
     """Preactivations z¹, …, z^{L+1} of ``n_networks`` independent random MLPs.
 
     z¹ = b + W x with W_ij ~ N(0, C_W/d), z^{ℓ+1} = b + W σ(z^ℓ) with W_ij ~ N(0, C_W/n_ℓ),
-    b ~ N(0, C_b), the same (C_W, C_b) in every layer, σ = ``dual.fn`` (THEORY §3; PDLT,
+    b ~ N(0, C_b), the same (C_W, C_b) in every layer, σ = ``dual.fn`` (PDLT,
     arXiv:2106.10165, eq. 4.1 ff.). Every network output is symmetric in law (W → −W), so all
     its odd moments vanish.
 
@@ -286,7 +286,7 @@ def sample_one_hidden_layer(
     The hidden preactivations h_i = b¹_i + W¹_i·x are i.i.d. over i with the exact Gaussian law
     N(0, K¹), K¹ = C_b + C_W x xᵀ/d (sampled through a factor of K¹); the readout weights are
     v_i = √(C_W/n)·u_i with u_i = ``law.sample`` draws (unit variance, symmetric, fourth moment
-    m4), and b ~ N(0, C_b). Then y is a sum of n i.i.d. terms, so (THEORY §3)
+    m4), and b ~ N(0, C_b). Then y is a sum of n i.i.d. terms, so (Antognini 2019, arXiv:1908.10030)
 
         E y² = C_b + C_W⟨σ²⟩_{K¹},    κ4(y) = (C_W²/n)[m4⟨σ⁴⟩ − 3⟨σ²⟩²]   exactly, for every n.
 

@@ -1,4 +1,4 @@
-"""Finite-width ensembles and the statistics measured on them (the empirical side of §3).
+"""Finite-width ensembles and the statistics measured on them (see docs/theory/finite-width.md).
 
 The theory side (`widenets.edgeworth.theory`) predicts the 1/n corrections — the kernel
 shift, the fourth and sixth cumulants, the Edgeworth density, NTK fluctuations — of random
@@ -22,7 +22,7 @@ This module measures them:
 Example::
 
     zs = sample_preactivations(jax.random.key(0), x, duals.tanh(), (32,) * 4, n_networks=10_000)
-    g2 = excess_kurtosis(zs[-1])          # γ₂ of the readout, ≈ 3V/(nK²) (THEORY §3)
+    g2 = excess_kurtosis(zs[-1])          # γ₂ of the readout, ≈ 3V/(nK²) (PDLT ch. 4)
     print(g2.value, g2.stderr)
 """
 from ._estimators import Estimate as Estimate

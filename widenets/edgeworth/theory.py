@@ -1,6 +1,6 @@
 """Finite-width theory: exact one-hidden-layer cumulants, the deep 1/n recursions, Edgeworth.
 
-Public surface of the theory side of `widenets.edgeworth` (THEORY §3):
+Public surface of the theory side of `widenets.edgeworth` (docs/theory/finite-width.md):
 
 - weight laws: `WeightLaw`, `gaussian_weights`, `uniform_weights`, `rademacher_weights`;
 - `one_hidden_layer` → `OneLayerCumulants` (exact at every width; Antognini 2019,

@@ -2,7 +2,7 @@
 
 Under the standard parametrization the best learning rate drifts as networks get wider; under
 μP (Yang & Hu 2021, arXiv:2011.14522; Yang et al. 2022, arXiv:2203.03466) it converges, so it
-can be tuned on a narrow model and reused on a wide one (THEORY.md §4).
+can be tuned on a narrow model and reused on a wide one (docs/theory/mup.md).
 
 - Parametrizations: `Parametrization` (exponents a, b, c per role), presets `SP`, `NTP`, `MUP`,
   `MF`; `parametrize` reads one onto any pytree of weights with roles, `mlp` onto a

@@ -1,4 +1,4 @@
-"""The digits data set of the transfer demonstration (THEORY.md §4).
+"""The digits data set of the transfer demonstration (docs/theory/mup.md).
 
 sklearn's ``load_digits`` (1797 8×8 images, shipped inside scikit-learn, no download):
 features standardised per pixel (pixels that are constant get scale 1, so they stay 0), and

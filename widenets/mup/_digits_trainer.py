@@ -1,9 +1,8 @@
-"""The transfer demonstration's `Trainer`: a digits MLP at one width (THEORY.md §4)."""
+"""The transfer demonstration's `Trainer`: a digits MLP at one width (docs/theory/mup.md)."""
 from __future__ import annotations
 
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 

@@ -111,7 +111,7 @@ def linear_mlp_scalings(
     name: str, width: int, base_width: int, sigma: float = 1.0, *, input_dim: int,
     zero_readout: bool = False,
 ) -> LinearMLPScalings:
-    """SP / μP / NTP in effective form relative to ``base_width`` n₀ (THEORY §4; TP V Table 3).
+    """SP / μP / NTP in effective form relative to ``base_width`` n₀ (TP V, arXiv:2203.03466, Table 3).
 
     With r = n/n₀ (all three coincide with SP at n = n₀):
 

@@ -41,12 +41,12 @@ def seed_mean_loss(table: SweepTable) -> np.ndarray:
 def optimal_log2_lr(table: SweepTable, *, refine: bool = False) -> np.ndarray:
     """(W,) optimal log2 learning rate per width.
 
-    On the grid: x*_i = x_{j*}, j* = argmin_j L̄[i, j] (ties go to the smaller η; a
+    On the grid: ``x*_i = x_{j*}, j* = argmin_j L̄[i, j]`` (ties go to the smaller η; a
     diverged learning rate has L̄ = +inf and is never chosen). An optimum on the edge of the
     grid means the true optimum may lie outside it.
 
     With ``refine=True`` an interior optimum is refined by the vertex of the parabola through
-    the three points (x_{j*−1}, L̄), (x_{j*}, L̄), (x_{j*+1}, L̄) (any spacing),
+    the three points ``(x_{j*−1}, L̄), (x_{j*}, L̄), (x_{j*+1}, L̄)`` (any spacing),
 
         x* = x_b − ½ · [(x_b−x_a)²(L_b−L_c) − (x_b−x_c)²(L_b−L_a)] / [(x_b−x_a)(L_b−L_c) − (x_b−x_c)(L_b−L_a)],
 
@@ -68,7 +68,7 @@ def optimal_log2_lr(table: SweepTable, *, refine: bool = False) -> np.ndarray:
 
 
 def lr_drift(table: SweepTable, *, refine: bool = False) -> float:
-    """Δ = log2 η*(largest width) − log2 η*(smallest width), from `optimal_log2_lr`.
+    """``Δ = log2 η*(largest width) − log2 η*(smallest width)``, from `optimal_log2_lr`.
 
     Δ ≈ 0 means the optimal learning rate transfers across widths (μP); Δ < 0 that it shrinks
     with width (standard parametrization: η* ∝ 1/n gives Δ = −log2(n_max / n_min)).
@@ -120,7 +120,7 @@ def best_loss(table: SweepTable) -> BestLoss:
 
         mean_i = L̄[i, j*_i],   se_i = std_s(ℓ[i, j*_i, s], ddof=1) / √S   (NaN for one seed).
 
-    Under μP the best loss should not get worse with width (THEORY.md §4).
+    Under μP the best loss should not get worse with width (Yang et al. 2022, arXiv:2203.03466).
     """
     loss = _checked_loss(table)
     best = _argmin_per_width(table, seed_mean_loss(table))

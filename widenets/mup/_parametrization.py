@@ -11,7 +11,7 @@ output weights, 1 for biases). The effective network at width n therefore has in
 (whose update does not scale with the gradient) η · r^{−a−c}. The SGD and Adam exponents differ,
 so each role carries both: ``c_sgd`` and ``c_adam``.
 
-Roles (THEORY.md §4, TP V arXiv:2203.03466 Table 3):
+Roles (TP V, arXiv:2203.03466, Table 3):
 
 * ``input``  — weights whose fan-in is fixed (the first layer) and, by default, all biases;
 * ``hidden`` — weights with fan-in and fan-out ∝ n;
@@ -26,7 +26,8 @@ Roles (THEORY.md §4, TP V arXiv:2203.03466 Table 3):
 
 μP in effective form: init variance input 1/d, hidden 1/n, output 1/n²; SGD learning rate
 input η·n, hidden η, output η/n; Adam input η, hidden η/n, output η/n (TP V Table 3). MF is
-defined by THEORY.md for one hidden layer (input 0/0, output 1/0, c = −1); for deeper networks
+the mean-field parametrization of one hidden layer (input 0/0, output 1/0, c = −1; TP IV,
+arXiv:2011.14522); for deeper networks
 it is μP moved by the symmetry below with θ = ½, which fixes its hidden row.
 
 Symmetry: (a, b, c_sgd, c_adam) → (a + θ, b − θ, c_sgd − 2θ, c_adam − θ) leaves the effective

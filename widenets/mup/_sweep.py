@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validation import check_float, check_int, check_optional_float
-from ..reproduce._io import write_text_atomic
+from ..reproduce import write_text_atomic
 from ._trainer import DIVERGENCE_FACTOR, Trainer, seed_key, train
 
 FORMAT = "widenets.mup.sweep"
@@ -120,7 +120,7 @@ def run_sweep(
     Returns:
       The complete `SweepTable`.
 
-    Example (the digits demonstration of THEORY.md §4; rerunning it resumes or returns at once):
+    Example (the digits demonstration of docs/theory/mup.md; rerunning it resumes or returns at once):
 
         >>> from widenets.mup.empirical import digits_trainer, lr_slope, run_sweep
         >>> table = run_sweep("digits_mup.jsonl", lambda n: digits_trainer(n, "mup"),

@@ -105,6 +105,11 @@ def train(
     divergence_factor = check_optional_float("divergence_factor", divergence_factor, nonnegative=True)
     init_key, data_key = jax.random.split(key)
     params = trainer.init(init_key)
+    # η takes the parameters' floating dtype (when they share one): a float64 η (x64 on) would
+    # otherwise promote a float32 network's updates (an error under strict dtype promotion).
+    floats = {leaf.dtype for leaf in jax.tree.leaves(params) if jnp.issubdtype(leaf.dtype, jnp.floating)}
+    if len(floats) == 1:
+        learning_rate = jnp.asarray(learning_rate, dtype=floats.pop())
     optimizer = trainer.optimizer(learning_rate)
     value_and_grad = jax.value_and_grad(trainer.loss)
 

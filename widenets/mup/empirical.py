@@ -7,7 +7,7 @@
   sweep resumes;
   diverged runs are recorded with loss +inf.
 * `optimal_log2_lr`, `lr_drift`, `lr_slope`, `best_loss` — the transfer metrics.
-* `digits_trainer`, `load_digits_data` — the CPU-size demonstration of THEORY.md §4: sklearn's
+* `digits_trainer`, `load_digits_data` — the CPU-size demonstration of docs/theory/mup.md: sklearn's
   digits, MLP 64 → n → n → 10, ReLU, MSE on one-hot targets, SGD with batch 128.
 """
 from ._coord_check import CoordCheck as CoordCheck

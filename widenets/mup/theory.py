@@ -1,7 +1,7 @@
 """Learning-rate transfer in a deep linear MLP: one GD step, exactly and at infinite width.
 
 f(x) = Vᵀ W_L ⋯ W_1 W_0 x (W_0 ∈ R^{n×d}, W_ℓ ∈ R^{n×n}, V ∈ R^n), loss (1/2N) Σ (f(x_i) − y_i)²,
-one full-batch GD step with per-layer learning rates η c_ℓ (THEORY §4, Hayou 2025's setup).
+one full-batch GD step with per-layer learning rates η c_ℓ (the setup of Hayou 2025, arXiv:2511.01734).
 
 - Scalings: `LinearMLPScalings`, `linear_mlp_scalings` (SP / μP / NTP in effective form relative
   to a base width n₀; TP V Table 3), `scalings_from_parametrization` (any object with the
@@ -19,11 +19,11 @@ one full-batch GD step with per-layer learning rates η c_ℓ (THEORY §4, Hayou
       L_∞(η) = (1/2N) ‖η κ X XᵀY/N − Y‖²,   η*_∞ = Yᵀu/(κ‖u‖²),  u = X XᵀY/N
 
   (`limit_one_step_scale[_expr]`, `limit_one_step_loss`, `limit_optimal_learning_rate`). The
-  finite-width coefficients fluctuate at O(n^{−1/2}), so |η*_n − η*_∞| = O(n^{−1/2}); under SP
+  finite-width coefficients fluctuate at O(n^{−1/2}), so ``|η*_n − η*_∞| = O(n^{−1/2})``; under SP
   the loss converges as a function of η n/n₀, so η*_n ∝ n^{−1} → 0.
 
 Derivation: `widenets.mup._linear_theory` module docstring (our own), checked against
-Hayou 2025 (arXiv:2511.01734: η*_n → η*_∞ > 0 at rate O(n^{−1/2}) under μP, η*_n → 0 under SP).
+Hayou 2025 (arXiv:2511.01734: ``η*_n → η*_∞ > 0`` at rate O(n^{−1/2}) under μP, ``η*_n → 0`` under SP).
 Parametrizations: Yang & Hu 2021, Tensor Programs IV (arXiv:2011.14522); Yang et al. 2022,
 Tensor Programs V (arXiv:2203.03466).
 """

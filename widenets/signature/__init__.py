@@ -4,7 +4,7 @@ A randomly initialised controlled ResNet (an Euler discretisation of a neural CD
 path) converges, as width and then depth grow, to a Gaussian process indexed by paths whose
 covariance solves a Goursat PDE; with the identity activation it is the signature kernel
 (Salvi et al. 2021, arXiv:2006.14794; Cirone, Lemercier & Salvi 2023, arXiv:2303.17671;
-THEORY.md §5).
+docs/theory/signature.md).
 
 - :mod:`widenets.signature.theory` — signature kernels by PDE (second-order and explicit
   schemes, dyadic refinement, anti-diagonal wavefront), Gram matrices, truncated signatures,

@@ -1,4 +1,4 @@
-"""Finite random controlled ResNets and their Monte-Carlo kernels (the empirical side of §5).
+"""Finite random controlled ResNets and their Monte-Carlo kernels (see docs/theory/signature.md).
 
 Cirone, Lemercier & Salvi 2023 (arXiv:2303.17671): a controlled ResNet of width N,
 
@@ -90,7 +90,7 @@ def _check_common(dual: Any, sigma_0: Any, sigma_A: Any, sigma_b: Any, homogeneo
 
 
 def _check_fn(dual: Dual):
-    if dual.fn is None:
+    if not dual.has_fn:
         raise ValueError(f"`dual` ({dual.name}) has no activation `fn`, so no network can be built from it.")
     return dual.fn
 

@@ -4,7 +4,7 @@ Infinite-width NNGP/NTK kernels of Dense/activation stacks are dot-product kerne
 sphere S^{d−1}; the Funk–Hecke formula gives their eigenvalues μ_k on degree-k spherical
 harmonics, and the NTK predicts that gradient descent fits degree k at rate (1 − η μ_k) per
 step (Jacot et al. 2018, arXiv:1806.07572; Basri et al. 2019, arXiv:1906.00425; Bietti &
-Mairal 2019, arXiv:1905.12173; THEORY.md §6).
+Mairal 2019, arXiv:1905.12173; docs/theory/spectral.md).
 
 - :mod:`widenets.spectral.theory` — multiplicities, zonal polynomials, Funk–Hecke eigenvalues
   of any architecture's kernel, reconstruction, decay-exponent fits, frequency dynamics, and

@@ -69,7 +69,7 @@ def dot_product_kernel(
 
     The points are x = r e₁ and x' = r (t e₁ + √(1 − t²) e₂) in R^d with r = ``radius``; the
     default r = 1 means **inputs of norm 1 on S^{d−1}**. Beware of the neural-tangents
-    normalisation of stax (THEORY §1): its input kernel is ⟨x, x'⟩/d, so unit-norm inputs enter
+    normalisation of stax (docs/theory/conventions.md): its input kernel is ⟨x, x'⟩/d, so unit-norm inputs enter
     the first layer with variance 1/d; pass ``radius=√d`` for inputs of norm √d (input kernel
     t, unit variance). For Dense/activation stacks the NNGP and NTK depend on ⟨x, x'⟩ and the
     norms only, so on a sphere they are dot-product kernels and these two points suffice.

@@ -206,7 +206,10 @@ def _adam_loop(apply_fn, params, x, y, learning_rate, n_steps):
     def step(_, carry):
         p, state, _ = carry
         loss, g = grad(p)
-        updates, state = optimizer.update(g, state, p)
+        # optax's Adam bias correction computes `decay ** count` (a Python float to an int32
+        # power), which strict dtype promotion rejects: exempt that optax-internal mix only
+        with jax.numpy_dtype_promotion("standard"):
+            updates, state = optimizer.update(g, state, p)
         return optax.apply_updates(p, updates), state, loss
 
     zero = jnp.zeros((), x.dtype)
@@ -274,7 +277,9 @@ def train_adam_mse_ensemble(
     y = as_float_array("y", y, min_ndim=1).astype(x.dtype)
     n_steps = check_int("n_steps", n_steps, minimum=1)
     learning_rate = check_float("learning_rate", learning_rate, positive=True)
-    out = jax.eval_shape(lambda: apply_fn(init_fn(key, x.shape)[1], x))
+    # the shape check runs the network as `_adam_ensemble` does: parameters cast to x's dtype
+    out = jax.eval_shape(lambda: apply_fn(
+        jax.tree.map(lambda p: p.astype(x.dtype), init_fn(key, x.shape)[1]), x))
     if out.shape != y.shape:
         raise ValueError(f"`y` must have the shape of apply_fn(params, x), {out.shape}; got {y.shape}.")
     keys = jax.random.split(key, n_nets)
