@@ -1,6 +1,6 @@
 """Learning-rate sweeps: the vmapped `run_sweep` against serial loops over the same grid.
 
-Workload (THEORY.md §4): digits MLP 64 → n → n → 10, ReLU, MSE on one-hot targets, SGD on
+Workload (docs/theory/mup.md): digits MLP 64 → n → n → 10, ReLU, MSE on one-hot targets, SGD on
 batches of 128, ``--steps`` 100 steps, a 13-point log2 η grid (step 0.5) and 3 seeds, per
 width n. The trainer is `widenets.mup.empirical.digits_trainer(n, "mup")` when that exists,
 else the same network written here (``own``: He init, plain SGD; the cost does not depend

@@ -54,7 +54,7 @@ def test_leaky_relu_and_abs_are_abrelu(q):
 
 
 def test_abs_and_relu_closed_forms(q):
-    """THEORY.md §1 forms written out with numpy's arccos (independent of `correlation`)."""
+    """The closed forms of docs/theory/duals.md written out with numpy's arccos (independent of `correlation`)."""
     q11, q22, q12 = (np.asarray(v) for v in q)
     ok = q11 * q22 > 0
     cos = np.clip(np.where(ok, q12 / np.sqrt(np.where(ok, q11 * q22, 1)), 0), -1, 1)

@@ -15,7 +15,7 @@ dynamics, both float64; the networks are float32 (their errors, ≳ 10⁻³, dwa
    O(n^{−1/2}) fraction of the indicator terms of Θ flip, all the same way. Smooth activations
    have no such term and change by O(1/n) (Dyer & Gur-Ari 2019, arXiv:1909.11304); the O(1/n)
    terms are present for ReLU too and steepen the slope at small n (measured over 64…4096:
-   −0.70 ± 0.04, so the issue's band on the exponent −½ is checked at paper scale, n ≥ 1024).
+   −0.70 ± 0.04, so the acceptance band on the exponent −½ is checked at paper scale, n ≥ 1024).
    Under mean-field scaling the NTK moves by O(1): no decay with width.
 3. **Trajectories** (Lee et al. 2019): each trained net against `gradient_descent_mse` fed the
    analytic NTK and that net's own initial outputs; and the ensemble's test mean and variance
@@ -23,7 +23,7 @@ dynamics, both float64; the networks are float32 (their errors, ≳ 10⁻³, dwa
 
 Slopes: least squares of log(error) on log(n) over every (width, seed) pair; the standard error
 comes from the residual scatter (seed-to-seed variation and any curvature). The band [−0.7, −0.3]
-is the issue's (−½ ± 0.2). The tests assert SE ≤ 0.075 so that the band is a real test: the
+is the acceptance band (−½ ± 0.2). The tests assert SE ≤ 0.075 so that the band is a real test: the
 competing rates, −1 (an O(1/n) effect) and 0 (no convergence), lie 0.3 outside it, ≥ 4 SE.
 
 Runtime (2 CPU cores, unloaded): about 3 minutes; `paper` tests (deselected by default) take the
@@ -50,7 +50,7 @@ X = np.stack([np.cos(GAMMA), np.sin(GAMMA)], axis=1)
 X_TEST = np.stack([np.cos(GAMMA_TEST), np.sin(GAMMA_TEST)], axis=1)
 Y = (np.sin(2 * GAMMA) + 0.5 * np.cos(GAMMA))[:, None]
 W_STD, B_STD = math.sqrt(2.0), 0.1
-BAND = (-0.7, -0.3)  # the issue's band around the predicted slope −1/2
+BAND = (-0.7, -0.3)  # acceptance band around the predicted slope −1/2
 MAX_SLOPE_SE = 0.075  # the rates −1 and 0 are 0.3 outside the band: ≥ 4 SE
 
 
@@ -123,7 +123,7 @@ def test_empirical_ntk_at_init_converges_as_inverse_sqrt_width(act):
 # 2. Lazy training: the NTK moves by O(n^{−1/2}) (ReLU) during GD to convergence.
 # ---------------------------------------------------------------------------------------------
 LAZY_STEPS = 300
-#: a·n^{−1/2} + b·n^{−1}: every secant slope lies between the two rates; ± the issue's 0.2.
+#: a·n^{−1/2} + b·n^{−1}: every secant slope lies between the two rates; ± the acceptance band's 0.2.
 MIXED_BAND = (-1.2, -0.3)
 
 
@@ -155,10 +155,10 @@ def ntk_changes(widths, seeds: int) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.slow
 def test_ntk_change_during_training_falls_with_width():
     """ReLU, widths 64…2048 (factor 2, 4 independent seeds each): the NTK change falls, with a
-    log-log slope between the two rates present, −1 and −½, widened by the issue's 0.2.
+    log-log slope between the two rates present, −1 and −½, widened by the acceptance band's 0.2.
 
     The change is a·n^{−1/2} (kinks) + b·n^{−1} (smooth terms, the Erf rate): over 64…4096 four
-    runs gave slopes −0.67 … −0.71 (± 0.04), i.e. at the lower edge of the issue's band
+    runs gave slopes −0.67 … −0.71 (± 0.04), i.e. at the lower edge of the acceptance band
     [−0.7, −0.3], which is about the leading exponent −½ alone; between 1024 and 4096 the local
     slope scatters around −0.5 (−0.42 … −0.73 in five runs) but 4 seeds per width give an SE
     of ≈ 0.13 there. The issue's band on the asymptotic exponent is therefore checked at paper
@@ -204,7 +204,7 @@ def test_ntk_change_does_not_fall_under_mean_field_scaling():
     """Mean-field scaling f = (1/n)Σ v_i φ(w_i·x) trained with η_n = η·n (so that η_n Θ_n, and
     hence the function-space speed, is width independent): every weight moves by O(1), the
     features are learnt and ‖Θ̂_T − Θ̂_0‖_F/‖Θ̂_0‖_F stays O(1). Predicted slope 0; the band is
-    0 ± 0.2 (the issue's half-width), SE ≤ 0.075 as above, so the NTK-parameterisation rate −½
+    0 ± 0.2 (the acceptance band's half-width), SE ≤ 0.075 as above, so the NTK-parameterisation rate −½
     is excluded. Widths 64…2048, 4 seeds, 1000 steps at η = ½ (training residual < 10⁻³·rms y).
     Time: ≈ 10 s."""
     widths, changes = [], []

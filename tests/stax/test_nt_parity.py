@@ -30,8 +30,7 @@ by a ``Sin`` with large input variance), then ``r2024_032``, 4.0e-8.  Among hand
 the worst was 3.0e-9.
 
 Regenerate the data with ``golden/make_nt_golden.py`` (see ``golden/README.md``).
-``test_report_worst_relative_error`` prints the worst errors (run with ``-s`` to see them); it
-reuses the errors ``test_parity`` measured in the same session.
+``python tests/stax/test_nt_parity.py`` prints the worst errors of every case.
 """
 from __future__ import annotations
 
@@ -165,12 +164,9 @@ def test_coverage_of_layers():
     assert any(c["input"] == "image" for c in CASES)
 
 
-def test_report_worst_relative_error(golden):
-    """Informational: print the worst relative errors (never fails on their size).
-
-    Uses the errors `test_parity` measured in this process; run alone (``-k report``) it
-    evaluates every case itself.  Under pytest-xdist it reports this worker's cases only.
-    """
+def report_worst_relative_errors(golden: dict) -> None:
+    """Print the worst relative errors of every case (a report, not a test: run this file
+    as a script, ``python tests/stax/test_nt_parity.py``; `test_parity` asserts the bound)."""
     if not _RESULTS:
         for case in CASES:
             try:
@@ -198,3 +194,11 @@ def test_report_worst_relative_error(golden):
         print(f"  {v:.3e}  {name}  {k}")
     for f in failed:
         print("  error:", f)
+
+
+if __name__ == "__main__":
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    with np.load(os.path.join(GOLDEN, "nt_golden.npz"), allow_pickle=False) as z:
+        report_worst_relative_errors({k: z[k] for k in z.files})

@@ -44,7 +44,7 @@ the off-diagonal positions (``nt_diagonal_spatial``), e.g. for a network of ``Co
 layers ending spatially; widenets must return the same layout.
 
 Regenerate the data with ``golden/make_nt_conv_golden.py`` (see ``golden/README.md``).
-``test_report_worst_relative_error`` prints the worst errors (run with ``-s``).
+``python tests/stax/test_nt_parity_conv.py`` prints the worst errors of every case.
 """
 from __future__ import annotations
 
@@ -327,12 +327,9 @@ def test_coverage_of_layers():
     assert META["n_random_specs"] >= 60 and sum(c["name"].startswith("rc") for c in CASES) >= 50
 
 
-def test_report_worst_relative_error(golden):
-    """Informational: print the worst relative errors (never fails on their size).
-
-    Uses the errors `test_parity` measured in this process; run alone (``-k report``) it
-    evaluates every case itself.  Under pytest-xdist it reports this worker's cases only.
-    """
+def report_worst_relative_errors(golden: dict) -> None:
+    """Print the worst relative errors of every case (a report, not a test: run this file
+    as a script, ``python tests/stax/test_nt_parity_conv.py``; `test_parity` asserts the bound)."""
     if not _RESULTS:
         for case in CASES:
             try:
@@ -356,3 +353,11 @@ def test_report_worst_relative_error(golden):
         print(f"  {v:.3e}  {name}  {k}")
     for f in failed[:20]:
         print("  error:", f)
+
+
+if __name__ == "__main__":
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    with np.load(os.path.join(GOLDEN, "nt_conv_golden.npz"), allow_pickle=False) as z:
+        report_worst_relative_errors({k: z[k] for k in z.files})

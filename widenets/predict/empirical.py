@@ -1,6 +1,6 @@
 """The empirical side of `widenets.predict`: finite networks trained by gradient descent on MSE.
 
-Loss, neural-tangents' convention (THEORY.md §2; the ``loss`` of NT 0.6.5's
+Loss, neural-tangents' convention (docs/theory/prediction.md; the ``loss`` of NT 0.6.5's
 ``predict.gradient_descent`` docstring example)::
 
     L(θ) = ½·mean((f(θ, x_train) − y)²) = (1 / (2|y|)) Σ_{i,c} (f_c(θ, x_i) − y_ic)²,

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from widenets import stax
 from widenets._validation import check_choice, check_float, check_int
 from widenets.spectral._sphere import (
     check_dim,
@@ -42,7 +43,9 @@ _BUCKET = 512
 
 def _as_kernel_fn(layer_or_kernel_fn: Any, name: str) -> Callable[..., Any]:
     """A stax ``kernel_fn``, given either itself or a layer triple ``(init, apply, kernel_fn)``."""
-    if isinstance(layer_or_kernel_fn, tuple) and len(layer_or_kernel_fn) == 3:
+    if isinstance(layer_or_kernel_fn, stax.Layer):
+        layer_or_kernel_fn = layer_or_kernel_fn.kernel_fn
+    elif isinstance(layer_or_kernel_fn, tuple) and len(layer_or_kernel_fn) == 3:
         layer_or_kernel_fn = layer_or_kernel_fn[2]
     if not callable(layer_or_kernel_fn):
         raise TypeError(

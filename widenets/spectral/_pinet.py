@@ -1,7 +1,7 @@
 """Π-Nets (CCP polynomial networks): the finite network and its exact infinite-width kernels.
 
 Model (Chrysos et al. 2020, "Π-nets: Deep Polynomial Neural Networks", arXiv:2003.03828,
-the CCP decomposition; THEORY.md §6). For an input z ∈ R^d and degree N ≥ 1,
+the CCP decomposition; docs/theory/spectral.md). For an input z ∈ R^d and degree N ≥ 1,
 
     x₁ = φ(U₁ z),   x_n = φ(U_n z) ∘ x_{n−1} + x_{n−1}   (n = 2..N),   f(z) = C x_N,
 
