@@ -353,6 +353,22 @@ def _jit(kernel_fn: Callable, args: tuple, kwargs: dict, cache: dict) -> Callabl
 # batch
 # ---------------------------------------------------------------------------------------
 
+
+def check_batching_options(batch_size: Any, device_count: Any, store_on_device: Any, what: str) -> int:
+    """Validate neural-tangents' batching arguments (shared by `batch` and
+    `monte_carlo_kernel_fn`): ``batch_size`` ≥ 0 (returned as an int), ``device_count`` in
+    {-1, 0, 1} (more devices: NotImplementedError naming ``what``), ``store_on_device`` a bool."""
+    batch_size = check_int("batch_size", batch_size, minimum=0)
+    device_count = check_int("device_count", device_count, minimum=-1)
+    if device_count > 1:
+        raise NotImplementedError(
+            f"`device_count={device_count}`: multi-device {what} is not implemented; use -1, 0 or 1."
+        )
+    if not isinstance(store_on_device, bool):
+        raise TypeError(f"`store_on_device` must be a bool, got {store_on_device!r}.")
+    return batch_size
+
+
 def batch(
     kernel_fn: Callable, batch_size: int = 0, device_count: int = -1, store_on_device: bool = True
 ) -> Callable:
@@ -387,14 +403,7 @@ def batch(
     """
     if not callable(kernel_fn):
         raise TypeError(f"`kernel_fn` must be callable, got {type(kernel_fn).__name__}.")
-    batch_size = check_int("batch_size", batch_size, minimum=0)
-    device_count = check_int("device_count", device_count, minimum=-1)
-    if device_count > 1:
-        raise NotImplementedError(
-            f"`device_count={device_count}`: multi-device batching is not implemented; use -1, 0 or 1."
-        )
-    if not isinstance(store_on_device, bool):
-        raise TypeError(f"`store_on_device` must be a bool, got {store_on_device!r}.")
+    batch_size = check_batching_options(batch_size, device_count, store_on_device, "batching")
     diagonal_batch = bool(getattr(kernel_fn, "diagonal_batch", False))
     swap = getattr(kernel_fn, "swap_inputs", None) or _default_swap
     concat = jnp.concatenate if store_on_device else np.concatenate

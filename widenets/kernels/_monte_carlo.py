@@ -261,14 +261,7 @@ def monte_carlo_kernel_fn(
     if not isinstance(standard_error, bool):
         raise TypeError(f"`standard_error` must be a bool, got {standard_error!r}.")
     counts, as_generator = _check_n_samples(n_samples, 2 if standard_error else 1)
-    batch_size = check_int("batch_size", batch_size, minimum=0)
-    device_count = check_int("device_count", device_count, minimum=-1)
-    if device_count > 1:
-        raise NotImplementedError(
-            f"`device_count={device_count}`: multi-device Monte Carlo is not implemented; use -1, 0 or 1."
-        )
-    if not isinstance(store_on_device, bool):
-        raise TypeError(f"`store_on_device` must be a bool, got {store_on_device!r}.")
+    batch_size = _batching.check_batching_options(batch_size, device_count, store_on_device, "Monte Carlo")
     per_batch = check_int("networks_per_batch", networks_per_batch, minimum=1)
     trace_axes = check_trace_axes(trace_axes)
     diagonal_axes = check_axes("diagonal_axes", diagonal_axes)
