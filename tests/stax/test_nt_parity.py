@@ -47,6 +47,9 @@ sys.path.insert(0, GOLDEN)
 
 import arch_specs  # noqa: E402
 
+# compile-bound (small programs that run in microseconds): tests/conftest.py
+pytestmark = pytest.mark.usefixtures("fast_compile")
+
 with open(os.path.join(GOLDEN, "nt_golden.json")) as _f:
     META = json.load(_f)
 CASES = META["cases"]

@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 
 from widenets import stax
 
+# compile-bound (small programs that run in microseconds): tests/conftest.py
+pytestmark = pytest.mark.usefixtures("fast_compile")
+
 # Activations whose kernel is finite for all inputs of norm up to 1e6 (Exp grows like
 # exp(b²q): E[exp(2bu)] is infinite in float arithmetic for q ≳ 44/b², so it is left out of
 # the extreme-norm test and covered at moderate norms by the random-architecture test).

@@ -39,6 +39,9 @@ from test_properties import BOUNDED
 from widenets import duals, stax
 from widenets.stax import _plan
 
+# compile-bound (small programs that run in microseconds): tests/conftest.py
+pytestmark = pytest.mark.usefixtures("fast_compile")
+
 DTYPES = (jnp.float32, jnp.float64)
 N1, N2 = 5, 2  # cross kernels (5, 2); joint Grams (7, 7): enough rows for 2-D tile grids
 #: per-example input shape (spatial..., channels) for each spatial rank
