@@ -20,6 +20,7 @@
   that compiles a few hundred distinct networks (the parity tests do) otherwise crosses
   ``vm.max_map_count`` (65530 by default), after which XLA's next compile segfaults.
 """
+import gc
 import os
 
 os.environ["MPLBACKEND"] = "Agg"
@@ -41,14 +42,22 @@ def fast_compile():
     jax.config.update("jax_disable_most_optimizations", previous)
 
 
-_MAPS = "/proc/self/maps"
-#: release compiled programs above this many mappings: half the kernel's default limit, so
-#: that one test (the largest compiles a few thousand mappings' worth) cannot cross it
-MAX_MAPPINGS = 32_000
+def _max_mappings() -> int | None:
+    """Half this kernel's per-process mapping limit (None where /proc does not tell it)."""
+    try:
+        with open("/proc/sys/vm/max_map_count") as f:
+            return int(f.read()) // 2
+    except (OSError, ValueError):
+        return None
+
+
+#: release compiled programs above this many mappings: half the limit, so that one test (the
+#: largest compiles a few thousand mappings' worth) cannot cross it
+MAX_MAPPINGS = _max_mappings()
 
 
 def _mapping_count() -> int:
-    with open(_MAPS, "rb") as f:
+    with open("/proc/self/maps", "rb") as f:
         return f.read().count(b"\n")
 
 
@@ -57,8 +66,6 @@ def _release_compiled_programs():
     """After a test, drop JAX's compiled programs (`jax.clear_caches`) if this process holds
     more than `MAX_MAPPINGS` memory mappings (Linux; a no-op elsewhere)."""
     yield
-    if os.path.exists(_MAPS) and _mapping_count() > MAX_MAPPINGS:
-        import gc
-
+    if MAX_MAPPINGS is not None and _mapping_count() > MAX_MAPPINGS:
         jax.clear_caches()
         gc.collect()
